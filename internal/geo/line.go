@@ -1,0 +1,312 @@
+package geo
+
+import (
+	"fmt"
+
+	"github.com/golang/geo/s1"
+	"github.com/golang/geo/s2"
+	"github.com/peterstace/simplefeatures/geom"
+)
+
+// Side says on which side of a directed line a point lies.
+type Side int8
+
+// Sides of a directed line, looking along its direction.
+const (
+	On    Side = 0
+	Left  Side = 1
+	Right Side = -1
+)
+
+func (s Side) String() string {
+	switch s {
+	case Left:
+		return "left"
+	case Right:
+		return "right"
+	}
+	return "on"
+}
+
+// edge is one geodesic edge of a Line, with the vertices either side of it
+// so that the side of a point whose nearest feature is a vertex can be
+// decided from the edge alone.
+type edge struct {
+	a, b             s2.Point
+	prev, next       s2.Point
+	hasPrev, hasNext bool
+}
+
+// A Line is a polyline of one or more parts (a LineString or
+// MultiLineString) with an edge index for closest-edge queries.
+type Line struct {
+	parts  [][]Point
+	edges  []edge
+	index  *s2.ShapeIndex // nil for small sub-lines, which are searched by brute force
+	shapes []int          // index shape id -> offset of its first edge in edges
+	length float64
+	bound  Rect
+}
+
+// bruteForceEdges is the number of edges below which a Line is searched
+// without an index.
+const bruteForceEdges = 24
+
+// NewLine builds a Line from its parts. Consecutive duplicate vertices are
+// dropped; each part needs at least two distinct vertices.
+func NewLine(parts [][]Point) (*Line, error) {
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("line has no parts")
+	}
+	l := &Line{bound: EmptyRect()}
+	for i, part := range parts {
+		pts := dedupe(part)
+		if len(pts) < 2 {
+			return nil, fmt.Errorf("part %d has fewer than two distinct vertices", i)
+		}
+		for j, p := range pts {
+			if err := p.Validate(); err != nil {
+				return nil, fmt.Errorf("part %d vertex %d: %v", i, j, err)
+			}
+			l.bound = l.bound.Extend(p)
+		}
+		l.parts = append(l.parts, pts)
+	}
+	l.build(true)
+	return l, nil
+}
+
+func dedupe(pts []Point) []Point {
+	out := make([]Point, 0, len(pts))
+	for _, p := range pts {
+		if len(out) == 0 || out[len(out)-1] != p {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (l *Line) build(indexed bool) {
+	for _, part := range l.parts {
+		vs := make([]s2.Point, len(part))
+		for i, p := range part {
+			vs[i] = p.s2()
+		}
+		l.shapes = append(l.shapes, len(l.edges))
+		for i := 0; i+1 < len(vs); i++ {
+			e := edge{a: vs[i], b: vs[i+1]}
+			if i > 0 {
+				e.prev, e.hasPrev = vs[i-1], true
+			}
+			if i+2 < len(vs) {
+				e.next, e.hasNext = vs[i+2], true
+			}
+			l.edges = append(l.edges, e)
+			l.length += metres(vs[i].Distance(vs[i+1]))
+		}
+	}
+	if indexed && len(l.edges) > bruteForceEdges {
+		l.index = s2.NewShapeIndex()
+		for _, part := range l.parts {
+			pl := make(s2.Polyline, len(part))
+			for i, p := range part {
+				pl[i] = p.s2()
+			}
+			l.index.Add(&pl)
+		}
+		l.index.Build()
+	}
+}
+
+// Parts returns the line's vertices, part by part. The caller must not modify them.
+func (l *Line) Parts() [][]Point { return l.parts }
+
+// NumVertices returns the number of vertices over all parts.
+func (l *Line) NumVertices() int {
+	n := 0
+	for _, p := range l.parts {
+		n += len(p)
+	}
+	return n
+}
+
+// Length returns the line's length in metres.
+func (l *Line) Length() float64 { return l.length }
+
+// Bound returns the line's bounding box.
+func (l *Line) Bound() Rect { return l.bound }
+
+// Nearest is the answer to "where is the line closest to this point".
+type Nearest struct {
+	// Distance from the point to the line, in metres.
+	Distance float64
+	// Point is the closest point on the line.
+	Point Point
+	// Side is the side of the line the point lies on, looking along the
+	// line's direction; On only for points on the line.
+	Side Side
+}
+
+// Closest returns the closest point of the line to p, the distance to it and
+// the side of the line p lies on.
+func (l *Line) Closest(p Point) Nearest {
+	x := p.s2()
+	i, d := l.closestEdge(x)
+	e := &l.edges[i]
+	q := s2.Project(x, e.a, e.b)
+	n := Nearest{Distance: metres(d.Angle()), Point: fromS2(q)}
+	if d == 0 {
+		return n
+	}
+	n.Side = e.side(x, q)
+	return n
+}
+
+// Distance returns the distance from p to the line in metres.
+func (l *Line) Distance(p Point) float64 {
+	_, d := l.closestEdge(p.s2())
+	return metres(d.Angle())
+}
+
+func (l *Line) closestEdge(x s2.Point) (int, s1.ChordAngle) {
+	if l.index == nil {
+		best, bestD := 0, s1.InfChordAngle()
+		for i := range l.edges {
+			if d, ok := s2.UpdateMinDistance(x, l.edges[i].a, l.edges[i].b, bestD); ok {
+				best, bestD = i, d
+			}
+		}
+		return best, bestD
+	}
+	q := s2.NewClosestEdgeQuery(l.index, s2.NewClosestEdgeQueryOptions().MaxResults(1))
+	r := q.FindEdges(s2.NewMinDistanceToPointTarget(x))[0]
+	return l.shapes[r.ShapeID()] + int(r.EdgeID()), r.Distance()
+}
+
+// side decides the side of x, whose closest point on the line is q on e.
+func (e *edge) side(x, q s2.Point) Side {
+	var u, v, w s2.Point
+	switch {
+	case q == e.a && e.hasPrev:
+		u, v, w = e.prev, e.a, e.b
+	case q == e.b && e.hasNext:
+		u, v, w = e.a, e.b, e.next
+	default:
+		return sideOf(s2.RobustSign(e.a, e.b, x))
+	}
+	l1 := s2.RobustSign(u, v, x) == s2.CounterClockwise
+	l2 := s2.RobustSign(v, w, x) == s2.CounterClockwise
+	var left bool
+	if s2.RobustSign(u, v, w) == s2.CounterClockwise { // left turn: the left side is the narrow wedge
+		left = l1 && l2
+	} else {
+		left = l1 || l2
+	}
+	if left {
+		return Left
+	}
+	return Right
+}
+
+func sideOf(d s2.Direction) Side {
+	switch d {
+	case s2.CounterClockwise:
+		return Left
+	case s2.Clockwise:
+		return Right
+	}
+	return On
+}
+
+// Near returns the part of the line that can hold the closest point to any
+// point within radius metres of c: every edge within distance(c)+2·radius of c.
+// The result is searched by brute force when small. It also returns the
+// distance from c to the line.
+func (l *Line) Near(c Point, radius float64) (*Line, float64) {
+	x := c.s2()
+	_, d := l.closestEdge(x)
+	limit := s1.ChordAngleFromAngle(d.Angle() + 2*angle(radius)).Successor()
+	sub := &Line{bound: l.bound, length: l.length}
+	if l.index == nil {
+		for _, e := range l.edges {
+			if s2.DistanceFromSegment(x, e.a, e.b) <= limit.Angle() {
+				sub.edges = append(sub.edges, e)
+			}
+		}
+	} else {
+		q := s2.NewClosestEdgeQuery(l.index, s2.NewClosestEdgeQueryOptions().DistanceLimit(limit))
+		for _, r := range q.FindEdges(s2.NewMinDistanceToPointTarget(x)) {
+			sub.edges = append(sub.edges, l.edges[l.shapes[r.ShapeID()]+int(r.EdgeID())])
+		}
+	}
+	if len(sub.edges) > bruteForceEdges {
+		return l, metres(d.Angle())
+	}
+	return sub, metres(d.Angle())
+}
+
+// NumEdges returns the number of edges the line is searched over.
+func (l *Line) NumEdges() int { return len(l.edges) }
+
+// Densify returns the line with vertices added so that no edge is longer than
+// maxEdge metres. The new vertices lie on the original geodesic edges.
+func (l *Line) Densify(maxEdge float64) *Line {
+	parts := make([][]Point, len(l.parts))
+	for i, part := range l.parts {
+		parts[i] = densifyPath(part, maxEdge, false)
+	}
+	out, err := NewLine(parts)
+	if err != nil {
+		panic(err) // densifying a valid line keeps it valid
+	}
+	return out
+}
+
+// densifyPath inserts points along each geodesic edge of pts so that no edge
+// exceeds maxEdge metres. With closed set, the edge from the last point back
+// to the first is densified too (the closing vertex is not repeated).
+func densifyPath(pts []Point, maxEdge float64, closed bool) []Point {
+	out := make([]Point, 0, len(pts))
+	n := len(pts)
+	for i := range n {
+		out = append(out, pts[i])
+		if i+1 == n && !closed {
+			break
+		}
+		a, b := pts[i].s2(), pts[(i+1)%n].s2()
+		k := int(metres(a.Distance(b)) / maxEdge)
+		for j := 1; j <= k; j++ {
+			out = append(out, fromS2(s2.Interpolate(float64(j)/float64(k+1), a, b)))
+		}
+	}
+	return out
+}
+
+// CheckSimple reports where a line crosses itself, or nil when it does not.
+func CheckSimple(l *Line) error {
+	pl, err := PlaneFor(l.bound)
+	if err != nil {
+		return err
+	}
+	for i, part := range l.parts {
+		flat := make([]float64, 0, 2*len(part))
+		for _, p := range part {
+			xy := pl.xy(p.s2())
+			flat = append(flat, xy.X, xy.Y)
+		}
+		ls := geom.NewLineString(geom.NewSequence(flat, geom.DimXY))
+		if !ls.IsSimple() {
+			return fmt.Errorf("part %d crosses or touches itself", i)
+		}
+	}
+	return nil
+}
+
+// Ends returns the first and last vertex of every part.
+func (l *Line) Ends() []Point {
+	var out []Point
+	for _, part := range l.parts {
+		out = append(out, part[0], part[len(part)-1])
+	}
+	return out
+}
