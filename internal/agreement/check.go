@@ -49,7 +49,7 @@ func overlap(pl geo.Plane, a, b *geo.Region) float64 {
 	if err != nil {
 		return 0
 	}
-	return geo.Area(in)
+	return in.Area()
 }
 
 // Bound returns the bounding box of every geometry in the agreement.

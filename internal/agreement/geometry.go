@@ -89,11 +89,11 @@ func ZoneShapes(a *truce.Agreement, tol float64) (*Shapes, error) {
 }
 
 func (sh *Shapes) add(z *truce.Zone, side truce.PartyID, dist float64, mp geo.MultiPolygon) {
-	if geo.Area(mp) < 1 { // slivers from shared boundaries
+	if mp.Area() < 1 { // slivers from shared boundaries
 		return
 	}
 	mp = mp.Densify(densifyEdge)
-	sh.Pieces = append(sh.Pieces, ZonePiece{Zone: z, Side: side, Distance: dist, Polygons: mp, Area: geo.Area(mp)})
+	sh.Pieces = append(sh.Pieces, ZonePiece{Zone: z, Side: side, Distance: dist, Polygons: mp, Area: mp.Area()})
 }
 
 // sides fills in each party's side as polygons.

@@ -1,6 +1,7 @@
 package agreement
 
 import (
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -29,20 +30,28 @@ type Index struct {
 	places atomic.Pointer[[]*Place] // by class; grows copy-on-write
 	mu     sync.Mutex
 	byKey  map[string]geoindex.Class
-	sealed bool // set once the grid is built: later classes come from At on leaves
+	slack  float64 // how far the simplified line may stray from the line, in metres
 }
+
+// bandSlack is how far, in metres, the simplified line that decides band
+// zones may stray from the line. Points closer than this to a band's edge
+// are measured against the full line.
+const bandSlack = 5
 
 // IndexOptions tune an Index; zero values take the defaults.
 type IndexOptions = geoindex.Options
 
 // NewIndex builds an Index for a.
 func NewIndex(a *truce.Agreement, opt IndexOptions) *Index {
-	x := &Index{a: a, byKey: map[string]geoindex.Class{}}
+	x := &Index{a: a, byKey: map[string]geoindex.Class{}, slack: bandSlack}
 	x.places.Store(&[]*Place{})
 	root := &field{x: x, line: a.Line, side: -1, sector: -1}
+	if a.Line != nil {
+		root.approx = a.Line.Simplify(bandSlack)
+	}
 	for i := range a.Parties {
-		if a.Parties[i].ControlArea != nil {
-			root.sideCands = append(root.sideCands, i)
+		if ca := a.Parties[i].ControlArea; ca != nil {
+			root.sideCands = append(root.sideCands, cand{i, ca})
 		}
 	}
 	reach := 0.0
@@ -53,10 +62,12 @@ func NewIndex(a *truce.Agreement, opt IndexOptions) *Index {
 				reach = max(reach, t)
 			}
 		} else {
-			root.maybe = append(root.maybe, i)
+			root.maybe = append(root.maybe, cand{i, z.Area}) // nil area for sites
 		}
 	}
-	root.sectorCands = allIndexes(len(a.Sectors))
+	for i := range a.Sectors {
+		root.sectorCands = append(root.sectorCands, cand{i, a.Sectors[i].Area})
+	}
 	root.sectorKnown = len(a.Sectors) == 0
 	bound := Bound(a).Expand(reach + 10e3)
 	x.grid = geoindex.NewGrid(bound, root, opt)
@@ -93,37 +104,54 @@ func (x *Index) intern(side, sector int, zones []int) geoindex.Class {
 }
 
 // field is the agreement seen as a geoindex.Field, narrowed to a disc: it
-// keeps only what is still undecided there.
+// keeps only what is still undecided there, with each area cut down to the
+// boundary edges that pass through the disc.
 type field struct {
-	x    *Index
-	line *geo.Line // the edges that can be closest inside the disc
+	x *Index
+	// line holds the edges of the line that can be closest inside the
+	// disc; it is narrowed only where the side of the line is in question.
+	line *geo.Line
+	// approx is the simplified line (within slack metres of the line),
+	// narrowed to the disc, that decides the bands: far from the line a
+	// dense line has too many nearly equidistant edges to narrow well.
+	approx *geo.Line
 
 	sideKnown bool
 	side      int
-	sideCands []int // control-area parties whose boundary passes near; tested in order
+	sideCands []cand // control areas whose boundary passes through the disc, in party order
 
 	needDist bool  // some band zone is undecided: measure the distance
 	bandsIn  []int // band zones that hold the whole disc (when !needDist)
 
-	zonesIn []int // area and site zones that hold the whole disc
-	maybe   []int // area and site zones whose edge passes through the disc
+	zonesIn []int  // area and site zones that hold the whole disc
+	maybe   []cand // area and site zones whose edge passes through the disc
 
 	sectorKnown bool
 	sector      int
-	sectorCands []int
+	sectorCands []cand
+}
+
+// cand is a party, zone or sector index with its area narrowed to the disc
+// (nil for protected sites, which are tested as discs).
+type cand struct {
+	i    int
+	area geo.Area
 }
 
 var _ geoindex.Field = (*field)(nil)
 
 func (f *field) Cover(c geo.Point, r float64) (geoindex.Class, bool, geoindex.Field) {
 	a := f.x.a
-	n := &field{x: f.x, line: f.line, side: f.side, sideKnown: f.sideKnown, sector: f.sector, sectorKnown: f.sectorKnown}
+	n := &field{x: f.x, line: f.line, approx: f.approx, side: f.side, sideKnown: f.sideKnown, sector: f.sector, sectorKnown: f.sectorKnown}
 	n.zonesIn = slices.Clone(f.zonesIn)
+	slack := f.x.slack
 
+	// measure returns the distance from c to the simplified line, which is
+	// within slack of the distance to the line.
 	dist, haveDist := 0.0, false
 	measure := func() float64 {
-		if !haveDist && f.line != nil {
-			n.line, dist = f.line.Near(c, r)
+		if !haveDist && f.approx != nil {
+			n.approx, dist = f.approx.Near(c, r+slack)
 			haveDist = true
 		}
 		return dist
@@ -133,29 +161,27 @@ func (f *field) Cover(c geo.Point, r float64) (geoindex.Class, bool, geoindex.Fi
 	if !n.sideKnown {
 		if len(f.sideCands) > 0 { // control areas
 			holder := -1
-			for _, i := range f.sideCands {
-				reg := a.Parties[i].ControlArea
-				switch {
-				case !reg.Bound().Expand(r).Contains(c):
-				case reg.BoundaryWithin(c, r):
-					n.sideCands = append(n.sideCands, i)
-				case reg.Contains(c) && holder < 0:
-					holder = i
+			var held cand
+			for _, cd := range f.sideCands {
+				switch rel, area := relateArea(cd.area, c, r); rel {
+				case partly:
+					n.sideCands = append(n.sideCands, cand{cd.i, area})
+				case inside:
+					if holder < 0 {
+						holder, held = cd.i, cand{cd.i, area}
+					}
 				}
 			}
 			if len(n.sideCands) == 0 {
 				n.sideKnown, n.side = true, holder
 			} else if holder >= 0 {
-				n.sideCands = append(n.sideCands, holder)
-				slices.Sort(n.sideCands)
+				n.sideCands = append(n.sideCands, held)
+				slices.SortFunc(n.sideCands, func(x, y cand) int { return x.i - y.i })
 			}
 		} else if f.line != nil { // sides of the line
-			d := measure()
-			clear := d > r
-			for _, e := range f.line.Ends() {
-				clear = clear && geo.Distance(c, e) > d+2*r
-			}
-			if clear {
+			var d float64
+			n.line, d = f.line.Near(c, r)
+			if n.line.SideSettled(c, r, d) {
 				n.sideKnown, n.side = true, sideAt(a, c, n.line.Closest(c).Side)
 			}
 		} else {
@@ -185,15 +211,15 @@ func (f *field) Cover(c geo.Point, r float64) (geoindex.Class, bool, geoindex.Fi
 			}
 			d := measure()
 			switch {
-			case d+r <= t:
+			case d+slack+r <= t:
 				n.bandsIn = append(n.bandsIn, i)
-			case d-r > t:
+			case d-slack-r > t:
 			default:
 				n.needDist = true
 			}
 		} else {
 			for _, t := range z.Distance {
-				if measure()-r <= t {
+				if measure()-slack-r <= t {
 					n.needDist = true
 				}
 			}
@@ -201,37 +227,45 @@ func (f *field) Cover(c geo.Point, r float64) (geoindex.Class, bool, geoindex.Fi
 	}
 	if n.needDist {
 		n.bandsIn = nil
-		measure() // narrow the line for At
+		measure() // narrow the simplified line for At
 	}
 
 	// Area and site zones.
-	for _, i := range f.maybe {
-		switch relate(&a.Zones[i], c, r) {
+	for _, cd := range f.maybe {
+		z := &a.Zones[cd.i]
+		var rel relation
+		var area geo.Area
+		if z.Site != nil {
+			rel = relateSite(z.Site.Cap, c, r)
+		} else {
+			rel, area = relateArea(cd.area, c, r)
+		}
+		switch rel {
 		case inside:
-			n.zonesIn = append(n.zonesIn, i)
+			n.zonesIn = append(n.zonesIn, cd.i)
 		case partly:
-			n.maybe = append(n.maybe, i)
+			n.maybe = append(n.maybe, cand{cd.i, area})
 		}
 	}
 
 	// Sector.
 	if !n.sectorKnown {
 		holder := -1
-		for _, i := range f.sectorCands {
-			switch relateRegion(a.Sectors[i].Area, c, r) {
+		for _, cd := range f.sectorCands {
+			switch rel, area := relateArea(cd.area, c, r); rel {
 			case inside:
 				if holder < 0 {
-					holder = i
+					holder = cd.i
 				}
 			case partly:
-				n.sectorCands = append(n.sectorCands, i)
+				n.sectorCands = append(n.sectorCands, cand{cd.i, area})
 			}
 		}
 		if len(n.sectorCands) == 0 {
 			n.sectorKnown, n.sector = true, holder
 		} else if holder >= 0 {
-			n.sectorCands = append(n.sectorCands, holder)
-			slices.Sort(n.sectorCands)
+			n.sectorCands = append(n.sectorCands, cand{holder, a.Sectors[holder].Area})
+			slices.SortFunc(n.sectorCands, func(x, y cand) int { return x.i - y.i })
 		}
 	}
 
@@ -251,7 +285,13 @@ func (f *field) At(p geo.Point) geoindex.Class {
 	haveNear := false
 	if !f.sideKnown {
 		if len(f.sideCands) > 0 {
-			side = f.firstContaining(p)
+			side = -1
+			for _, cd := range f.sideCands {
+				if cd.area.Contains(p) {
+					side = cd.i
+					break
+				}
+			}
 		} else if f.line != nil {
 			near, haveNear = f.line.Closest(p), true
 			side = sideAt(a, p, near.Side)
@@ -260,38 +300,47 @@ func (f *field) At(p geo.Point) geoindex.Class {
 	var buf [64]int
 	zones := append(buf[:0], f.zonesIn...)
 	if f.needDist {
-		d := near.Distance
-		if !haveNear {
-			d = f.line.Distance(p)
+		d, exact := near.Distance, haveNear
+		if !exact {
+			d = f.approx.Distance(p)
 		}
 		for i := range a.Zones {
-			if z := &a.Zones[i]; z.IsBand() && inBand(a, z, side, d) {
+			z := &a.Zones[i]
+			if !z.IsBand() || side < 0 {
+				continue
+			}
+			t, ok := z.Distance[a.Parties[side].ID]
+			if !ok {
+				continue
+			}
+			if !exact && math.Abs(d-t) <= f.x.slack { // too close to call on the simplified line
+				d, exact = a.Line.Distance(p), true
+			}
+			if d <= t {
 				zones = append(zones, i)
 			}
 		}
 	} else {
 		zones = append(zones, f.bandsIn...)
 	}
-	for _, i := range f.maybe {
-		if inShape(&a.Zones[i], p) {
-			zones = append(zones, i)
+	for _, cd := range f.maybe {
+		z := &a.Zones[cd.i]
+		if z.Site != nil && z.Site.Cap.Contains(p) || z.Site == nil && cd.area.Contains(p) {
+			zones = append(zones, cd.i)
 		}
 	}
 	slices.Sort(zones)
 	sector := f.sector
 	if !f.sectorKnown {
-		sector = sectorAt(a, p, f.sectorCands)
-	}
-	return f.x.intern(side, sector, zones)
-}
-
-func (f *field) firstContaining(p geo.Point) int {
-	for _, i := range f.sideCands {
-		if f.x.a.Parties[i].ControlArea.Contains(p) {
-			return i
+		sector = -1
+		for _, cd := range f.sectorCands {
+			if cd.area.Contains(p) {
+				sector = cd.i
+				break
+			}
 		}
 	}
-	return -1
+	return f.x.intern(side, sector, zones)
 }
 
 type relation int
@@ -302,30 +351,30 @@ const (
 	partly
 )
 
-// relate says whether an area or site zone holds all, none or part of the
-// disc of radius r metres around c.
-func relate(z *truce.Zone, c geo.Point, r float64) relation {
-	if z.Site != nil {
-		d := geo.Distance(c, z.Site.Cap.Center)
-		switch {
-		case d+r <= z.Site.Cap.Radius:
-			return inside
-		case d-r > z.Site.Cap.Radius:
-			return outside
-		}
-		return partly
+// relateSite says whether a protected site's disc holds all, none or part
+// of the disc of radius r metres around c.
+func relateSite(site geo.Cap, c geo.Point, r float64) relation {
+	d := geo.Distance(c, site.Center)
+	switch {
+	case d+r <= site.Radius:
+		return inside
+	case d-r > site.Radius:
+		return outside
 	}
-	return relateRegion(z.Area, c, r)
+	return partly
 }
 
-func relateRegion(reg *geo.Region, c geo.Point, r float64) relation {
-	switch {
-	case !reg.Bound().Expand(r).Contains(c):
-		return outside
-	case reg.BoundaryWithin(c, r):
-		return partly
-	case reg.Contains(c):
-		return inside
+// relateArea says whether an area holds all, none or part of the disc of
+// radius r metres around c, and for part, returns the area narrowed to it.
+func relateArea(area geo.Area, c geo.Point, r float64) (relation, geo.Area) {
+	if reg, ok := area.(*geo.Region); ok && !reg.Bound().Expand(r).Contains(c) {
+		return outside, nil
 	}
-	return outside
+	if area.BoundaryWithin(c, r) {
+		return partly, area.Near(c, r)
+	}
+	if area.Contains(c) {
+		return inside, nil
+	}
+	return outside, nil
 }

@@ -148,7 +148,10 @@ func (l *loader) distances(n *yaml.Node, rec string, parties []truce.Party) map[
 		}
 		f := l.fields(n, rec+".distance_km", ids...)
 		for _, id := range ids {
-			if v, ok := check(f[id], "distance_km."+id); ok && f[id] != nil {
+			if f[id] == nil {
+				continue
+			}
+			if v, ok := check(f[id], "distance_km."+id); ok {
 				out[truce.PartyID(id)] = v
 			}
 		}

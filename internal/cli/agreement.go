@@ -124,7 +124,7 @@ func printSummary(w io.Writer, a *truce.Agreement, sh *agreement.Shapes) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for i, p := range a.Parties {
 		if p.ControlArea != nil {
-			fmt.Fprintf(tw, "  %s\t%s\tcontrol area: %d polygon(s), %s km²\n", p.ID, p.Name, len(p.ControlArea.Polygons()), km2(geo.Area(sh.Sides[i])))
+			fmt.Fprintf(tw, "  %s\t%s\tcontrol area: %d polygon(s), %s km²\n", p.ID, p.Name, len(p.ControlArea.Polygons()), km2(sh.Sides[i].Area()))
 		} else {
 			fmt.Fprintf(tw, "  %s\t%s\tthe %s side of the line\n", p.ID, p.Name, p.LineSide)
 		}

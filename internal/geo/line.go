@@ -2,6 +2,7 @@ package geo
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/golang/geo/s1"
 	"github.com/golang/geo/s2"
@@ -41,7 +42,7 @@ type edge struct {
 // MultiLineString) with an edge index for closest-edge queries.
 type Line struct {
 	parts  [][]Point
-	edges  []edge
+	edges  []*edge // shared with the lines cut from this one by Near
 	index  *s2.ShapeIndex // nil for small sub-lines, which are searched by brute force
 	shapes []int          // index shape id -> offset of its first edge in edges
 	length float64
@@ -64,12 +65,14 @@ func NewLine(parts [][]Point) (*Line, error) {
 		if len(pts) < 2 {
 			return nil, fmt.Errorf("part %d has fewer than two distinct vertices", i)
 		}
+		pl := make(s2.Polyline, len(pts))
 		for j, p := range pts {
 			if err := p.Validate(); err != nil {
 				return nil, fmt.Errorf("part %d vertex %d: %v", i, j, err)
 			}
-			l.bound = l.bound.Extend(p)
+			pl[j] = p.s2()
 		}
+		l.bound = l.bound.Union(rectOf(pl.RectBound()))
 		l.parts = append(l.parts, pts)
 	}
 	l.build(true)
@@ -87,12 +90,13 @@ func dedupe(pts []Point) []Point {
 }
 
 func (l *Line) build(indexed bool) {
+	var store []edge
 	for _, part := range l.parts {
 		vs := make([]s2.Point, len(part))
 		for i, p := range part {
 			vs[i] = p.s2()
 		}
-		l.shapes = append(l.shapes, len(l.edges))
+		l.shapes = append(l.shapes, len(store))
 		for i := 0; i+1 < len(vs); i++ {
 			e := edge{a: vs[i], b: vs[i+1]}
 			if i > 0 {
@@ -101,9 +105,13 @@ func (l *Line) build(indexed bool) {
 			if i+2 < len(vs) {
 				e.next, e.hasNext = vs[i+2], true
 			}
-			l.edges = append(l.edges, e)
+			store = append(store, e)
 			l.length += metres(vs[i].Distance(vs[i+1]))
 		}
+	}
+	l.edges = make([]*edge, len(store))
+	for i := range store {
+		l.edges[i] = &store[i]
 	}
 	if indexed && len(l.edges) > bruteForceEdges {
 		l.index = s2.NewShapeIndex()
@@ -152,7 +160,7 @@ type Nearest struct {
 func (l *Line) Closest(p Point) Nearest {
 	x := p.s2()
 	i, d := l.closestEdge(x)
-	e := &l.edges[i]
+	e := l.edges[i]
 	q := s2.Project(x, e.a, e.b)
 	n := Nearest{Distance: metres(d.Angle()), Point: fromS2(q)}
 	if d == 0 {
@@ -219,31 +227,48 @@ func sideOf(d s2.Direction) Side {
 }
 
 // Near returns the part of the line that can hold the closest point to any
-// point within radius metres of c: every edge within distance(c)+2·radius of c.
-// The result is searched by brute force when small. It also returns the
-// distance from c to the line.
+// point within radius metres of c: every edge within distance(c)+2·radius
+// of c. It also returns the distance from c to the line. A cut of a cut is
+// made by scanning the parent's edges, which is far cheaper than querying
+// the index for each of the many small discs a classifier visits; the
+// index is queried only for the first cut, and not at all while the cut
+// would hold more than maxCutEdges edges.
 func (l *Line) Near(c Point, radius float64) (*Line, float64) {
 	x := c.s2()
-	_, d := l.closestEdge(x)
-	limit := s1.ChordAngleFromAngle(d.Angle() + 2*angle(radius)).Successor()
 	sub := &Line{bound: l.bound, length: l.length}
-	if l.index == nil {
-		for _, e := range l.edges {
-			if s2.DistanceFromSegment(x, e.a, e.b) <= limit.Angle() {
-				sub.edges = append(sub.edges, e)
-			}
+	if l.index != nil {
+		_, d := l.closestEdge(x)
+		dm := metres(d.Angle())
+		// Far from a dense line, the ring between d and d+2r holds a long
+		// stretch of it (about 2·sqrt((d+2r)² - d²) of it).
+		stretch := 2 * math.Sqrt((dm+2*radius)*(dm+2*radius)-dm*dm)
+		if stretch/(l.length/float64(len(l.edges))) > maxCutEdges {
+			return l, dm
 		}
-	} else {
+		limit := s1.ChordAngleFromAngle(d.Angle() + 2*angle(radius)).Successor()
 		q := s2.NewClosestEdgeQuery(l.index, s2.NewClosestEdgeQueryOptions().DistanceLimit(limit))
 		for _, r := range q.FindEdges(s2.NewMinDistanceToPointTarget(x)) {
 			sub.edges = append(sub.edges, l.edges[l.shapes[r.ShapeID()]+int(r.EdgeID())])
 		}
+		return sub, dm
 	}
-	if len(sub.edges) > bruteForceEdges {
-		return l, metres(d.Angle())
+	ds := make([]s1.ChordAngle, len(l.edges))
+	best := s1.InfChordAngle()
+	for i, e := range l.edges {
+		ds[i], _ = s2.UpdateMinDistance(x, e.a, e.b, s1.InfChordAngle())
+		best = min(best, ds[i])
 	}
-	return sub, metres(d.Angle())
+	limit := s1.ChordAngleFromAngle(best.Angle() + 2*angle(radius)).Successor()
+	for i, e := range l.edges {
+		if ds[i] <= limit {
+			sub.edges = append(sub.edges, e)
+		}
+	}
+	return sub, metres(best.Angle())
 }
+
+// maxCutEdges bounds the edges Near collects from the index in one query.
+const maxCutEdges = 4096
 
 // NumEdges returns the number of edges the line is searched over.
 func (l *Line) NumEdges() int { return len(l.edges) }
@@ -302,11 +327,87 @@ func CheckSimple(l *Line) error {
 	return nil
 }
 
-// Ends returns the first and last vertex of every part.
+// Ends returns the first and last vertex of every part (of a line cut by
+// Near: of every part whose end edge it kept).
 func (l *Line) Ends() []Point {
 	var out []Point
-	for _, part := range l.parts {
-		out = append(out, part[0], part[len(part)-1])
+	for _, e := range l.edges {
+		if !e.hasPrev {
+			out = append(out, fromS2(e.a))
+		}
+		if !e.hasNext {
+			out = append(out, fromS2(e.b))
+		}
 	}
 	return out
+}
+
+// SideSettled reports whether every point within r metres of c is on the
+// same side of the line as c, where d is c's distance to the line. Sides
+// change across the line itself and, beyond each end, across the great
+// circle that carries the end edge.
+func (l *Line) SideSettled(c Point, r, d float64) bool {
+	if d <= r {
+		return false
+	}
+	x := c.s2()
+	for _, e := range l.edges {
+		for _, end := range [2]struct {
+			v  s2.Point
+			is bool
+		}{{e.a, !e.hasPrev}, {e.b, !e.hasNext}} {
+			if !end.is || metres(x.Distance(end.v)) > d+2*r {
+				continue // not an end, or too far to be any disc point's nearest vertex
+			}
+			n := e.a.PointCross(e.b).Normalize()
+			if metres(s1.Angle(math.Abs(math.Asin(x.Dot(n))))) <= r {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Simplify returns a line with a subset of l's vertices that stays within
+// eps metres of l everywhere (Ramer-Douglas-Peucker in a gnomonic plane,
+// where straight lines are geodesics and distances are no shorter than on
+// the sphere). So for every point p, |l.Distance(p) - s.Distance(p)| <= eps.
+func (l *Line) Simplify(eps float64) *Line {
+	pl, err := PlaneFor(l.bound)
+	if err != nil {
+		return l
+	}
+	parts := make([][]Point, 0, len(l.parts))
+	for _, part := range l.parts {
+		flat := make([]float64, 0, 2*len(part))
+		orig := make(map[geom.XY]Point, len(part))
+		for _, p := range part {
+			xy := pl.xy(p.s2())
+			flat = append(flat, xy.X, xy.Y)
+			orig[xy] = p
+		}
+		seq := geom.NewLineString(geom.NewSequence(flat, geom.DimXY)).Simplify(eps).Coordinates()
+		if seq.Length() < 2 {
+			parts = append(parts, part)
+			continue
+		}
+		kept := make([]Point, 0, seq.Length())
+		for i := range seq.Length() {
+			p, ok := orig[seq.GetXY(i)]
+			if !ok {
+				kept = nil
+				break
+			}
+			kept = append(kept, p)
+		}
+		if kept == nil {
+			kept = part
+		}
+		parts = append(parts, kept)
+	}
+	s, err := NewLine(parts)
+	if err != nil {
+		return l
+	}
+	return s
 }

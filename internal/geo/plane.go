@@ -5,6 +5,7 @@ import (
 	"math"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/golang/geo/r3"
 	"github.com/golang/geo/s2"
@@ -115,7 +116,8 @@ var nearXY = regexp.MustCompile(`\(at or near \{?(\S+?) (\S+?)\}?\)`)
 // outside their shell and overlapping polygons, naming a location in degrees.
 func (pl Plane) validate(m MultiPolygon) error {
 	explain := func(err error) string {
-		return nearXY.ReplaceAllStringFunc(err.Error(), func(s string) string {
+		msg := strings.ReplaceAll(err.Error(), "validating ring at index ", "ring ")
+		return nearXY.ReplaceAllStringFunc(msg, func(s string) string {
 			sub := nearXY.FindStringSubmatch(s)
 			x, err1 := strconv.ParseFloat(sub[1], 64)
 			y, err2 := strconv.ParseFloat(sub[2], 64)
@@ -168,7 +170,7 @@ func (pl Plane) Difference(a, b MultiPolygon) (MultiPolygon, error) {
 }
 
 // Area returns the area of m in square metres, measured on the sphere.
-func Area(m MultiPolygon) float64 {
+func (m MultiPolygon) Area() float64 {
 	total := 0.0
 	for _, poly := range m {
 		for i, ring := range poly {

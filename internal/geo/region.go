@@ -119,13 +119,14 @@ func NewRegion(m MultiPolygon) (*Region, error) {
 	idx := s2.NewShapeIndex()
 	idx.Add(sp)
 	idx.Build()
-	return &Region{polys: clean, sp: sp, edges: idx, bound: clean.Bound()}, nil
+	return &Region{polys: clean, sp: sp, edges: idx, bound: rectOf(sp.RectBound())}, nil
 }
 
 // Polygons returns the region's polygons as given (rings open).
 func (r *Region) Polygons() MultiPolygon { return r.polys }
 
-// Bound returns the region's bounding box.
+// Bound returns the region's bounding box, including the bulge of its
+// geodesic edges beyond their vertices.
 func (r *Region) Bound() Rect { return r.bound }
 
 // Contains reports whether p lies inside the region.
@@ -137,15 +138,15 @@ func (r *Region) Area() float64 { return r.sp.Area() * EarthRadius * EarthRadius
 // BoundaryDistance returns the distance in metres from p to the region's
 // boundary (not to its interior: a point inside has a positive distance too).
 func (r *Region) BoundaryDistance(p Point) float64 {
-	q := s2.NewClosestEdgeQuery(r.edges, s2.NewClosestEdgeQueryOptions().MaxResults(1))
+	q := s2.NewClosestEdgeQuery(r.edges, s2.NewClosestEdgeQueryOptions().IncludeInteriors(false).MaxResults(1))
 	return metres(q.Distance(s2.NewMinDistanceToPointTarget(p.s2())).Angle())
 }
 
 // BoundaryWithin reports whether the region's boundary comes within m
 // metres of p.
 func (r *Region) BoundaryWithin(p Point, m float64) bool {
-	q := s2.NewClosestEdgeQuery(r.edges, s2.NewClosestEdgeQueryOptions())
-	return q.IsDistanceLess(s2.NewMinDistanceToPointTarget(p.s2()), s1.ChordAngleFromAngle(angle(m)).Successor())
+	q := s2.NewClosestEdgeQuery(r.edges, s2.NewClosestEdgeQueryOptions().IncludeInteriors(false))
+	return q.IsDistanceLess(s2.NewMinDistanceToPointTarget(p.s2()), chord(m).Successor())
 }
 
 // Intersects reports whether the line passes through or touches the region.
@@ -155,7 +156,7 @@ func (r *Region) Intersects(l *Line) bool {
 			return true
 		}
 	}
-	q := s2.NewClosestEdgeQuery(r.edges, s2.NewClosestEdgeQueryOptions())
+	q := s2.NewClosestEdgeQuery(r.edges, s2.NewClosestEdgeQueryOptions().IncludeInteriors(false))
 	for _, e := range l.edges {
 		if q.IsDistanceLess(s2.NewMinDistanceToEdgeTarget(s2.Edge{V0: e.a, V1: e.b}), s1.ChordAngleFromAngle(angle(1)).Successor()) {
 			return true
@@ -194,4 +195,12 @@ func (c Cap) Polygon(tol float64) Polygon {
 		ring[i], ring[j] = ring[j], ring[i]
 	}
 	return Polygon{ring}
+}
+
+// rectOf converts an S2 latitude-longitude rectangle to a Rect.
+func rectOf(r s2.Rect) Rect {
+	if r.IsEmpty() {
+		return EmptyRect()
+	}
+	return Rect{MinLat: r.Lat.Lo * 180 / math.Pi, MaxLat: r.Lat.Hi * 180 / math.Pi, MinLon: r.Lng.Lo * 180 / math.Pi, MaxLon: r.Lng.Hi * 180 / math.Pi}
 }

@@ -34,8 +34,8 @@ type Field interface {
 type Options struct {
 	// CellDeg is the coarse cell size in degrees (default 0.1).
 	CellDeg float64
-	// Split is the number of fine cells along each side of a coarse cell
-	// (default 16).
+	// Split is the number of fine cells along each side of a coarse cell,
+	// rounded up to a power of two (default 16).
 	Split int
 }
 
@@ -50,8 +50,10 @@ type Grid struct {
 	bound          geo.Rect
 	nx, ny, split  int
 	inv, fineScale float64
+	fineDeg        float64
 	coarse         []uint32 // class, or refFlag|block index
 	fine           []uint32 // blocks of split*split: class, or refFlag|leaf index
+	blocks         [][]uint32
 	leaves         []Field
 }
 
@@ -62,44 +64,91 @@ type Stats struct {
 
 // NewGrid builds a Grid over bound. Points outside bound are answered by
 // root.At.
+//
+// The grid is built top-down as a quadtree over its fine cells: a block
+// whose whole extent has one class is filled at once, so the work grows
+// with the length of the boundaries, not with the area; each block hands
+// its children the Field narrowed to it.
 func NewGrid(bound geo.Rect, root Field, opt Options) *Grid {
 	if opt.CellDeg <= 0 {
 		opt.CellDeg = 0.1
 	}
 	if opt.Split <= 0 {
-		opt.Split = 16
+		opt.Split = 64
 	}
-	g := &Grid{root: root, bound: bound, split: opt.Split, inv: 1 / opt.CellDeg, fineScale: float64(opt.Split)}
+	split := 1
+	for split < opt.Split {
+		split *= 2
+	}
+	g := &Grid{root: root, bound: bound, split: split, inv: 1 / opt.CellDeg, fineScale: float64(split)}
 	g.nx = max(1, int(math.Ceil((bound.MaxLon-bound.MinLon)*g.inv)))
 	g.ny = max(1, int(math.Ceil((bound.MaxLat-bound.MinLat)*g.inv)))
+	g.fineDeg = opt.CellDeg / float64(split)
 	g.coarse = make([]uint32, g.nx*g.ny)
-	fineDeg := opt.CellDeg / float64(opt.Split)
-	for iy := range g.ny {
-		lat0 := bound.MinLat + float64(iy)*opt.CellDeg
-		for ix := range g.nx {
-			lon0 := bound.MinLon + float64(ix)*opt.CellDeg
-			c, r := cellDisc(lat0, lon0, opt.CellDeg)
-			class, uniform, sub := root.Cover(c, r)
-			if uniform {
-				g.coarse[iy*g.nx+ix] = uint32(class)
-				continue
-			}
-			g.coarse[iy*g.nx+ix] = refFlag | uint32(len(g.fine)/(g.split*g.split))
-			for fy := range g.split {
-				for fx := range g.split {
-					fc, fr := cellDisc(lat0+float64(fy)*fineDeg, lon0+float64(fx)*fineDeg, fineDeg)
-					class, uniform, leaf := sub.Cover(fc, fr)
-					if uniform {
-						g.fine = append(g.fine, uint32(class))
-						continue
-					}
-					g.fine = append(g.fine, refFlag|uint32(len(g.leaves)))
-					g.leaves = append(g.leaves, leaf)
-				}
+	for i := range g.coarse {
+		g.coarse[i] = unset
+	}
+	size := 1
+	for size < max(g.nx, g.ny)*split {
+		size *= 2
+	}
+	g.build(0, 0, size, root)
+	g.fine = make([]uint32, 0, len(g.blocks)*split*split)
+	for _, b := range g.blocks {
+		g.fine = append(g.fine, b...)
+	}
+	g.blocks = nil
+	return g
+}
+
+// unset marks a coarse cell whose fine block is not yet allocated.
+const unset = refFlag | maxRef
+
+// build classifies the block of size×size fine cells whose south-west
+// fine cell is (fx, fy).
+func (g *Grid) build(fx, fy, size int, f Field) {
+	if fx >= g.nx*g.split || fy >= g.ny*g.split {
+		return
+	}
+	c, r := cellDisc(g.bound.MinLat+float64(fy)*g.fineDeg, g.bound.MinLon+float64(fx)*g.fineDeg, float64(size)*g.fineDeg)
+	class, uniform, sub := f.Cover(c, r)
+	switch {
+	case uniform:
+		g.fill(fx, fy, size, uint32(class))
+	case size == 1:
+		g.fill(fx, fy, 1, refFlag|uint32(len(g.leaves)))
+		g.leaves = append(g.leaves, sub)
+	default:
+		h := size / 2
+		g.build(fx, fy, h, sub)
+		g.build(fx+h, fy, h, sub)
+		g.build(fx, fy+h, h, sub)
+		g.build(fx+h, fy+h, h, sub)
+	}
+}
+
+// fill sets every fine cell of a block to v (a class, or a leaf reference).
+func (g *Grid) fill(fx, fy, size int, v uint32) {
+	if size >= g.split { // whole coarse cells
+		for cy := fy / g.split; cy < min((fy+size)/g.split, g.ny); cy++ {
+			for cx := fx / g.split; cx < min((fx+size)/g.split, g.nx); cx++ {
+				g.coarse[cy*g.nx+cx] = v
 			}
 		}
+		return
 	}
-	return g
+	cx, cy := fx/g.split, fy/g.split
+	e := &g.coarse[cy*g.nx+cx]
+	if *e == unset {
+		*e = refFlag | uint32(len(g.blocks))
+		g.blocks = append(g.blocks, make([]uint32, g.split*g.split))
+	}
+	block := g.blocks[*e&maxRef]
+	for y := fy % g.split; y < fy%g.split+size; y++ {
+		for x := fx % g.split; x < fx%g.split+size; x++ {
+			block[y*g.split+x] = v
+		}
+	}
 }
 
 // cellDisc returns the centre of a lat/lon cell and a radius in metres that
