@@ -218,7 +218,9 @@ func benchmarkClassifyOf(b *testing.B, a *truce.Agreement) {
 // BenchmarkClassify_Wiggly20k densifies the line to about 20,000 vertices
 // that wander up to 100 m off the original edges, so that simplification
 // cannot undo the densification.
-func BenchmarkClassify_Wiggly20k(b *testing.B) { benchmarkClassifyOf(b, wiggly(b, mustLoad(b, example), 36.5, 100)) }
+func BenchmarkClassify_Wiggly20k(b *testing.B) {
+	benchmarkClassifyOf(b, wiggly(b, mustLoad(b, example), 36.5, 100))
+}
 
 // BenchmarkLocate_Example is the exact reference classifier, for scale.
 func BenchmarkLocate_Example(b *testing.B) {

@@ -280,12 +280,12 @@ func TestRegionHolesAndIslands(t *testing.T) {
 		p    Point
 		want bool
 	}{
-		{Pt(48.5, 36.5), true},  // shell
-		{Pt(48, 36), false},     // hole
-		{Pt(45, 34), true},      // island
-		{Pt(46, 35), false},     // between
-		{Pt(48.25, 36), true},   // just outside the hole
-		{Pt(47.1, 35.1), true},  // near a corner, inside
+		{Pt(48.5, 36.5), true},   // shell
+		{Pt(48, 36), false},      // hole
+		{Pt(45, 34), true},       // island
+		{Pt(46, 35), false},      // between
+		{Pt(48.25, 36), true},    // just outside the hole
+		{Pt(47.1, 35.1), true},   // near a corner, inside
 		{Pt(46.95, 35.0), false}, // just outside the shell
 	}
 	for _, tt := range tests {

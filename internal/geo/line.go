@@ -42,7 +42,7 @@ type edge struct {
 // MultiLineString) with an edge index for closest-edge queries.
 type Line struct {
 	parts  [][]Point
-	edges  []*edge // shared with the lines cut from this one by Near
+	edges  []*edge        // shared with the lines cut from this one by Near
 	index  *s2.ShapeIndex // nil for small sub-lines, which are searched by brute force
 	shapes []int          // index shape id -> offset of its first edge in edges
 	length float64
