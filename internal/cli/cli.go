@@ -102,7 +102,7 @@ func dispatch(ctx context.Context, s *stdio, cmd *command, path []string, args [
 		printGroupHelp(s.err, cmd, path)
 		return exitUsage
 	}
-	fs := flag.NewFlagSet(strings.Join(path, " "), flag.ContinueOnError)
+	fs := newFlagSet(path...)
 	fs.SetOutput(s.err)
 	run := cmd.flags(fs)
 	fs.Usage = func() {
@@ -142,6 +142,10 @@ func dispatch(ctx context.Context, s *stdio, cmd *command, path []string, args [
 		fmt.Fprintf(s.err, "%s: %v\n", strings.Join(path, " "), err)
 		return exitFailure
 	}
+}
+
+func newFlagSet(path ...string) *flag.FlagSet {
+	return flag.NewFlagSet(strings.Join(path, " "), flag.ContinueOnError)
 }
 
 func hasFlags(fs *flag.FlagSet) bool {
