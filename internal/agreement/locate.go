@@ -35,8 +35,11 @@ func Locate(a *truce.Agreement, p geo.Point) Location {
 	for _, zi := range zonesAt(a, p, side, loc.Line.Distance) {
 		loc.Zones = append(loc.Zones, &a.Zones[zi])
 	}
-	if s := sectorAt(a, p, allIndexes(len(a.Sectors))); s >= 0 {
-		loc.Sector = &a.Sectors[s]
+	for i := range a.Sectors {
+		if a.Sectors[i].Area.Contains(p) {
+			loc.Sector = &a.Sectors[i]
+			break
+		}
 	}
 	return loc
 }
@@ -84,23 +87,6 @@ func zonesAt(a *truce.Agreement, p geo.Point, side int, dist float64) []int {
 		if z.IsBand() && inBand(a, z, side, dist) || !z.IsBand() && inShape(z, p) {
 			out = append(out, i)
 		}
-	}
-	return out
-}
-
-func sectorAt(a *truce.Agreement, p geo.Point, candidates []int) int {
-	for _, i := range candidates {
-		if a.Sectors[i].Area.Contains(p) {
-			return i
-		}
-	}
-	return -1
-}
-
-func allIndexes(n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i
 	}
 	return out
 }

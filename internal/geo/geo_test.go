@@ -108,6 +108,16 @@ func TestDestinationBearingRoundTrip(t *testing.T) {
 	}
 }
 
+// randomWalk returns n+1 points heading roughly south from 50N 37E in steps
+// of minStep to maxStep metres: a ragged line like a front.
+func randomWalk(r *rand.Rand, n int, minStep, maxStep float64) []Point {
+	pts := []Point{Pt(50, 37)}
+	for range n {
+		pts = append(pts, Destination(pts[len(pts)-1], 150+r.Float64()*60, minStep+r.Float64()*(maxStep-minStep)))
+	}
+	return pts
+}
+
 func mustLine(t testing.TB, parts ...[]Point) *Line {
 	t.Helper()
 	l, err := NewLine(parts)
@@ -200,12 +210,7 @@ func TestLineSideAtVertices(t *testing.T) {
 // of a long line with a scan of every edge, and with sampling along it.
 func TestLineIndexMatchesBruteForce(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	pts := []Point{Pt(50, 37)}
-	for range 2000 {
-		last := pts[len(pts)-1]
-		pts = append(pts, Destination(last, 150+r.Float64()*60, 200+r.Float64()*800))
-	}
-	l := mustLine(t, pts)
+	l := mustLine(t, randomWalk(r, 2000, 200, 1000))
 	if l.index == nil {
 		t.Fatal("a 2000-edge line should be indexed")
 	}
@@ -221,11 +226,7 @@ func TestLineIndexMatchesBruteForce(t *testing.T) {
 
 func TestLineNear(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	pts := []Point{Pt(50, 37)}
-	for range 500 {
-		pts = append(pts, Destination(pts[len(pts)-1], 150+r.Float64()*60, 500+r.Float64()*2000))
-	}
-	l := mustLine(t, pts)
+	l := mustLine(t, randomWalk(r, 500, 500, 2500))
 	for range 100 {
 		c := Pt(47+r.Float64()*4, 35+r.Float64()*4)
 		radius := 500 + r.Float64()*5000
@@ -401,11 +402,7 @@ func TestHalves(t *testing.T) {
 
 func TestSimplifyBound(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 9))
-	pts := []Point{Pt(50, 37)}
-	for range 3000 {
-		pts = append(pts, Destination(pts[len(pts)-1], 150+r.Float64()*60, 20+r.Float64()*300))
-	}
-	l := mustLine(t, pts)
+	l := mustLine(t, randomWalk(r, 3000, 20, 320))
 	const eps = 25.0
 	s := l.Simplify(eps)
 	if s.NumVertices() >= l.NumVertices() {

@@ -229,13 +229,7 @@ func points(seq geom.Sequence) []Point {
 
 func polygonOf(p geom.Polygon, prefix string) (Polygon, error) {
 	var out Polygon
-	for i := range p.NumRings() {
-		var r geom.LineString
-		if i == 0 {
-			r = p.ExteriorRing()
-		} else {
-			r = p.InteriorRingN(i - 1)
-		}
+	for i, r := range ringsOf(p) {
 		pts := points(r.Coordinates())
 		switch {
 		case len(pts) < 4:
@@ -315,3 +309,16 @@ func signedArea(r Ring) float64 {
 }
 
 func round7(v float64) float64 { return math.Round(v*1e7) / 1e7 }
+
+// ringsOf returns a polygon's exterior ring followed by its holes.
+func ringsOf(p geom.Polygon) []geom.LineString {
+	rings := make([]geom.LineString, p.NumRings())
+	for i := range rings {
+		if i == 0 {
+			rings[i] = p.ExteriorRing()
+		} else {
+			rings[i] = p.InteriorRingN(i - 1)
+		}
+	}
+	return rings
+}

@@ -252,15 +252,14 @@ func (l *Line) Near(c Point, radius float64) (*Line, float64) {
 		}
 		return sub, dm
 	}
-	ds := make([]s1.ChordAngle, len(l.edges))
+	// Two passes over the parent's edges, so as not to hold their distances.
 	best := s1.InfChordAngle()
-	for i, e := range l.edges {
-		ds[i], _ = s2.UpdateMinDistance(x, e.a, e.b, s1.InfChordAngle())
-		best = min(best, ds[i])
+	for _, e := range l.edges {
+		best, _ = s2.UpdateMinDistance(x, e.a, e.b, best)
 	}
 	limit := s1.ChordAngleFromAngle(best.Angle() + 2*angle(radius)).Successor()
-	for i, e := range l.edges {
-		if ds[i] <= limit {
+	for _, e := range l.edges {
+		if _, ok := s2.UpdateMinDistance(x, e.a, e.b, limit); ok {
 			sub.edges = append(sub.edges, e)
 		}
 	}

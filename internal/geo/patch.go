@@ -60,8 +60,9 @@ func (p *Patch) Contains(pt Point) bool {
 	if len(p.edges) == 0 {
 		return in
 	}
+	cr := s2.NewEdgeCrosser(p.ref, x)
 	for _, e := range p.edges {
-		if s2.EdgeOrVertexCrossing(p.ref, x, e.V0, e.V1) {
+		if cr.EdgeOrVertexCrossing(e.V0, e.V1) {
 			in = !in
 		}
 	}

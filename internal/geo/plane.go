@@ -91,13 +91,7 @@ func (pl Plane) fromGeometry(g geom.Geometry) MultiPolygon {
 			continue
 		}
 		var poly Polygon
-		for i := range p.NumRings() {
-			var r geom.LineString
-			if i == 0 {
-				r = p.ExteriorRing()
-			} else {
-				r = p.InteriorRingN(i - 1)
-			}
+		for _, r := range ringsOf(p) {
 			seq := r.Coordinates()
 			ring := make(Ring, 0, seq.Length())
 			for j := range seq.Length() - 1 { // drop the closing vertex
@@ -174,13 +168,7 @@ func (m MultiPolygon) Area() float64 {
 	total := 0.0
 	for _, poly := range m {
 		for i, ring := range poly {
-			vs := make([]s2.Point, len(ring))
-			for j, p := range ring {
-				vs[j] = p.s2()
-			}
-			l := s2.LoopFromPoints(vs)
-			l.Normalize()
-			a := l.Area() * EarthRadius * EarthRadius
+			a := loopOf(ring).Area() * EarthRadius * EarthRadius
 			if i == 0 {
 				total += a
 			} else {

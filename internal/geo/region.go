@@ -103,13 +103,7 @@ func NewRegion(m MultiPolygon) (*Region, error) {
 	var loops []*s2.Loop
 	for _, poly := range clean {
 		for _, ring := range poly {
-			vs := make([]s2.Point, len(ring))
-			for i, p := range ring {
-				vs[i] = p.s2()
-			}
-			l := s2.LoopFromPoints(vs)
-			l.Normalize()
-			loops = append(loops, l)
+			loops = append(loops, loopOf(ring))
 		}
 	}
 	sp := s2.PolygonFromLoops(loops)
@@ -203,4 +197,16 @@ func rectOf(r s2.Rect) Rect {
 		return EmptyRect()
 	}
 	return Rect{MinLat: r.Lat.Lo * 180 / math.Pi, MaxLat: r.Lat.Hi * 180 / math.Pi, MinLon: r.Lng.Lo * 180 / math.Pi, MaxLon: r.Lng.Hi * 180 / math.Pi}
+}
+
+// loopOf returns ring as a normalized S2 loop: the side holding less than
+// half the sphere is its inside, whichever way the ring winds.
+func loopOf(ring Ring) *s2.Loop {
+	vs := make([]s2.Point, len(ring))
+	for i, p := range ring {
+		vs[i] = p.s2()
+	}
+	l := s2.LoopFromPoints(vs)
+	l.Normalize()
+	return l
 }

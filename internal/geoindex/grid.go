@@ -6,11 +6,14 @@
 // has one class stores it; a cell a boundary crosses is split into fine
 // cells, and a fine cell a boundary still crosses keeps a Field narrowed to
 // it, which decides each point exactly. A Grid is immutable once built and
-// safe for concurrent use, provided its Fields are.
+// safe for concurrent use, provided its Fields are; Fields must also be
+// safe for concurrent use while the grid is built, which uses every core.
 package geoindex
 
 import (
 	"math"
+	"runtime"
+	"sync"
 
 	"github.com/truce-dev/truce/internal/geo"
 )
@@ -53,8 +56,12 @@ type Grid struct {
 	fineDeg        float64
 	coarse         []uint32 // class, or refFlag|block index
 	fine           []uint32 // blocks of split*split: class, or refFlag|leaf index
-	blocks         [][]uint32
 	leaves         []Field
+
+	// Used while building.
+	mu     sync.Mutex // guards blocks and leaves
+	blocks [][]uint32
+	sem    chan struct{} // idle cores
 }
 
 // Stats describes how a Grid resolved its area.
@@ -92,12 +99,13 @@ func NewGrid(bound geo.Rect, root Field, opt Options) *Grid {
 	for size < max(g.nx, g.ny)*split {
 		size *= 2
 	}
+	g.sem = make(chan struct{}, runtime.GOMAXPROCS(0)-1)
 	g.build(0, 0, size, root)
 	g.fine = make([]uint32, 0, len(g.blocks)*split*split)
 	for _, b := range g.blocks {
 		g.fine = append(g.fine, b...)
 	}
-	g.blocks = nil
+	g.blocks, g.sem = nil, nil
 	return g
 }
 
@@ -116,16 +124,41 @@ func (g *Grid) build(fx, fy, size int, f Field) {
 	case uniform:
 		g.fill(fx, fy, size, uint32(class))
 	case size == 1:
-		g.fill(fx, fy, 1, refFlag|uint32(len(g.leaves)))
+		g.mu.Lock()
+		ref := refFlag | uint32(len(g.leaves))
 		g.leaves = append(g.leaves, sub)
+		g.mu.Unlock()
+		g.fill(fx, fy, 1, ref)
 	default:
 		h := size / 2
-		g.build(fx, fy, h, sub)
-		g.build(fx+h, fy, h, sub)
-		g.build(fx, fy+h, h, sub)
-		g.build(fx+h, fy+h, h, sub)
+		quads := [4][2]int{{fx, fy}, {fx + h, fy}, {fx, fy + h}, {fx + h, fy + h}}
+		if size < parallelBlock {
+			for _, q := range quads {
+				g.build(q[0], q[1], h, sub)
+			}
+			return
+		}
+		// Large blocks: hand quadrants to idle cores. Quadrants own
+		// disjoint coarse cells, so only the shared lists need the lock.
+		var wg sync.WaitGroup
+		for _, q := range quads {
+			select {
+			case g.sem <- struct{}{}:
+				wg.Go(func() {
+					defer func() { <-g.sem }()
+					g.build(q[0], q[1], h, sub)
+				})
+			default:
+				g.build(q[0], q[1], h, sub)
+			}
+		}
+		wg.Wait()
 	}
 }
+
+// parallelBlock is the block size, in fine cells, from which the build
+// hands quadrants to other goroutines.
+const parallelBlock = 256
 
 // fill sets every fine cell of a block to v (a class, or a leaf reference).
 func (g *Grid) fill(fx, fy, size int, v uint32) {
@@ -139,11 +172,13 @@ func (g *Grid) fill(fx, fy, size int, v uint32) {
 	}
 	cx, cy := fx/g.split, fy/g.split
 	e := &g.coarse[cy*g.nx+cx]
+	g.mu.Lock()
 	if *e == unset {
 		*e = refFlag | uint32(len(g.blocks))
 		g.blocks = append(g.blocks, make([]uint32, g.split*g.split))
 	}
 	block := g.blocks[*e&maxRef]
+	g.mu.Unlock()
 	for y := fy % g.split; y < fy%g.split+size; y++ {
 		for x := fx % g.split; x < fx%g.split+size; x++ {
 			block[y*g.split+x] = v

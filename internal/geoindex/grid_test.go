@@ -2,6 +2,7 @@ package geoindex
 
 import (
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 
 	"github.com/truce-dev/truce/internal/geo"
@@ -13,13 +14,13 @@ import (
 type discs struct {
 	centre geo.Point
 	step   float64
-	covers *int
+	covers *atomic.Int64
 }
 
 func (d discs) ring(m float64) Class { return Class(int(m / d.step)) }
 
 func (d discs) Cover(c geo.Point, r float64) (Class, bool, Field) {
-	*d.covers++
+	d.covers.Add(1)
 	m := geo.Distance(c, d.centre)
 	lo, hi := d.ring(max(m-r, 0)), d.ring(m+r)
 	if lo == hi {
@@ -31,7 +32,7 @@ func (d discs) Cover(c geo.Point, r float64) (Class, bool, Field) {
 func (d discs) At(p geo.Point) Class { return d.ring(geo.Distance(p, d.centre)) }
 
 func TestGridMatchesField(t *testing.T) {
-	covers := 0
+	var covers atomic.Int64
 	f := discs{centre: geo.Pt(48, 36), step: 40e3, covers: &covers}
 	bound := geo.Rect{MinLat: 47, MinLon: 34.5, MaxLat: 49, MaxLon: 37.5}
 	g := NewGrid(bound, f, Options{CellDeg: 0.1, Split: 16})
@@ -48,13 +49,13 @@ func TestGridMatchesField(t *testing.T) {
 	}
 	// The quadtree build visits cells along the rings' edges, not every
 	// fine cell of the grid.
-	if all := 20 * 30 * 16 * 16; covers > all/4 {
-		t.Errorf("built with %d Cover calls for %d fine cells; want far fewer", covers, all)
+	if all := 20 * 30 * 16 * 16; covers.Load() > int64(all/4) {
+		t.Errorf("built with %d Cover calls for %d fine cells; want far fewer", covers.Load(), all)
 	}
 }
 
 func TestGridEdges(t *testing.T) {
-	covers := 0
+	var covers atomic.Int64
 	f := discs{centre: geo.Pt(0, 0), step: 50e3, covers: &covers}
 	g := NewGrid(geo.Rect{MinLat: -1, MinLon: -1, MaxLat: 1, MaxLon: 1}, f, Options{})
 	for _, p := range []geo.Point{geo.Pt(1, 1), geo.Pt(-1, -1), geo.Pt(0.9999999, -1), geo.Pt(2, 2), {Lat: 0, Lon: 1e9}} {

@@ -1,0 +1,62 @@
+package internal
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/truce-dev/truce/"
+
+// policy is the allowed import graph: for each package of the module, the
+// module packages and third-party modules it may import (the standard
+// library is always allowed). It is a statement of policy, in the manner of
+// the Go standard library's go/build deps test: the vocabulary (truce) and
+// geometry (geo) sit at the bottom, the command line at the top, and a
+// change to this map is a change to the architecture, to be argued in
+// docs/architecture.md. A trailing "/..." allows a module's packages.
+var policy = map[string][]string{
+	"cmd/truce":          {"internal/cli"},
+	"internal/cli":       {"internal/agreement", "internal/geo", "internal/truce", "internal/version"},
+	"internal/agreement": {"internal/geo", "internal/geoindex", "internal/truce", "go.yaml.in/yaml/v3"},
+	"internal/geoindex":  {"internal/geo"},
+	"internal/truce":     {"internal/geo"},
+	"internal/geo":       {"github.com/golang/geo/...", "github.com/peterstace/simplefeatures/geom"},
+	"internal/version":   {},
+	"internal":           {}, // this test
+}
+
+func TestImportGraph(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", module+"...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := strings.TrimPrefix(fields[0], module)
+		seen[pkg] = true
+		allowed, ok := policy[pkg]
+		if !ok {
+			t.Errorf("package %s is not in the import policy: add it to policy in internal/deps_test.go and describe it in docs/architecture.md", pkg)
+			continue
+		}
+		for _, imp := range fields[1:] {
+			if !strings.Contains(strings.Split(imp, "/")[0], ".") {
+				continue // standard library
+			}
+			dep := strings.TrimPrefix(imp, module)
+			if !slices.ContainsFunc(allowed, func(a string) bool {
+				return a == dep || strings.HasSuffix(a, "/...") && strings.HasPrefix(dep, strings.TrimSuffix(a, "..."))
+			}) {
+				t.Errorf("%s imports %s, which the policy does not allow", pkg, dep)
+			}
+		}
+	}
+	for pkg := range policy {
+		if !seen[pkg] {
+			t.Errorf("policy names %s, which no longer exists", pkg)
+		}
+	}
+}
