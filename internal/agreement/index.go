@@ -61,8 +61,10 @@ func NewIndex(a *truce.Agreement, opt IndexOptions) *Index {
 			for _, t := range z.Distance {
 				reach = max(reach, t)
 			}
+		} else if z.Area != nil {
+			root.maybe = append(root.maybe, cand{i, z.Area})
 		} else {
-			root.maybe = append(root.maybe, cand{i, z.Area}) // nil area for sites
+			root.maybe = append(root.maybe, cand{i: i}) // a site: tested as a disc
 		}
 	}
 	for i := range a.Sectors {
