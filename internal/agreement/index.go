@@ -144,8 +144,12 @@ var _ geoindex.Field = (*field)(nil)
 
 func (f *field) Cover(c geo.Point, r float64) (geoindex.Class, bool, geoindex.Field) {
 	a := f.x.a
-	n := &field{x: f.x, line: f.line, approx: f.approx, side: f.side, sideKnown: f.sideKnown, sector: f.sector, sectorKnown: f.sectorKnown}
-	n.zonesIn = slices.Clone(f.zonesIn)
+	// n is the field narrowed to the disc. It stays on the stack unless the
+	// disc is undecided; its slices share the parent's arrays until they
+	// grow (slices.Clip makes an append copy), so deciding a disc usually
+	// allocates nothing.
+	n := field{x: f.x, line: f.line, approx: f.approx, side: f.side, sideKnown: f.sideKnown, sector: f.sector, sectorKnown: f.sectorKnown}
+	n.zonesIn = slices.Clip(f.zonesIn)
 	slack := f.x.slack
 
 	// measure returns the distance from c to the simplified line, which is
@@ -198,10 +202,8 @@ func (f *field) Cover(c geo.Point, r float64) (geoindex.Class, bool, geoindex.Fi
 			continue
 		}
 		if f.sideKnown && !f.needDist { // the parent disc decided every band already
-			if slices.Contains(f.bandsIn, i) {
-				n.bandsIn = append(n.bandsIn, i)
-			}
-			continue
+			n.bandsIn = f.bandsIn
+			break
 		}
 		if n.sideKnown {
 			if n.side < 0 {
@@ -272,12 +274,16 @@ func (f *field) Cover(c geo.Point, r float64) (geoindex.Class, bool, geoindex.Fi
 	}
 
 	if n.sideKnown && !n.needDist && len(n.maybe) == 0 && n.sectorKnown {
-		zones := append(slices.Clone(n.zonesIn), n.bandsIn...)
+		var buf [64]int
+		zones := append(append(buf[:0], n.zonesIn...), n.bandsIn...)
 		slices.Sort(zones)
 		return f.x.intern(n.side, n.sector, zones), true, nil
 	}
-	slices.Sort(n.zonesIn)
-	return 0, false, n
+	if !slices.IsSorted(n.zonesIn) {
+		n.zonesIn = slices.Sorted(slices.Values(n.zonesIn))
+	}
+	out := n
+	return 0, false, &out
 }
 
 func (f *field) At(p geo.Point) geoindex.Class {
