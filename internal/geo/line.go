@@ -269,9 +269,6 @@ func (l *Line) Near(c Point, radius float64) (*Line, float64) {
 // maxCutEdges bounds the edges Near collects from the index in one query.
 const maxCutEdges = 4096
 
-// NumEdges returns the number of edges the line is searched over.
-func (l *Line) NumEdges() int { return len(l.edges) }
-
 // Densify returns the line with vertices added so that no edge is longer than
 // maxEdge metres. The new vertices lie on the original geodesic edges.
 func (l *Line) Densify(maxEdge float64) *Line {
@@ -326,20 +323,6 @@ func CheckSimple(l *Line) error {
 	return nil
 }
 
-// Ends returns the first and last vertex of every part (of a line cut by
-// Near: of every part whose end edge it kept).
-func (l *Line) Ends() []Point {
-	var out []Point
-	for _, e := range l.edges {
-		if !e.hasPrev {
-			out = append(out, fromS2(e.a))
-		}
-		if !e.hasNext {
-			out = append(out, fromS2(e.b))
-		}
-	}
-	return out
-}
 
 // SideSettled reports whether every point within r metres of c is on the
 // same side of the line as c, where d is c's distance to the line. Sides

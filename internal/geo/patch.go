@@ -93,6 +93,3 @@ func (p *Patch) Near(c Point, rad float64) Area {
 	}
 	return n
 }
-
-// NumEdges returns how many boundary edges the patch holds.
-func (p *Patch) NumEdges() int { return len(p.edges) }

@@ -116,15 +116,6 @@ type Agreement struct {
 	Escalation  Escalation
 }
 
-// Party returns the party with the given id.
-func (a *Agreement) Party(id PartyID) (*Party, bool) {
-	for i := range a.Parties {
-		if a.Parties[i].ID == id {
-			return &a.Parties[i], true
-		}
-	}
-	return nil, false
-}
 
 // Polygons returns an area or site zone's extent as polygons; circles are
 // drawn within tol metres. Band zones have no fixed polygons (see
