@@ -323,7 +323,6 @@ func CheckSimple(l *Line) error {
 	return nil
 }
 
-
 // SideSettled reports whether every point within r metres of c is on the
 // same side of the line as c, where d is c's distance to the line. Sides
 // change across the line itself and, beyond each end, across the great

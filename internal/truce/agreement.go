@@ -116,7 +116,6 @@ type Agreement struct {
 	Escalation  Escalation
 }
 
-
 // Polygons returns an area or site zone's extent as polygons; circles are
 // drawn within tol metres. Band zones have no fixed polygons (see
 // agreement.ZoneShapes) and return nil.
