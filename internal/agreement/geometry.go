@@ -2,7 +2,9 @@ package agreement
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/truce-dev/truce/internal/geo"
 	"github.com/truce-dev/truce/internal/truce"
@@ -46,7 +48,10 @@ func ZoneShapes(a *truce.Agreement, tol float64) (*Shapes, error) {
 	if err := sh.sides(pl, a); err != nil {
 		return nil, err
 	}
-	buffers := map[float64]geo.MultiPolygon{}
+	buffers, err := bandBuffers(pl, a, tol)
+	if err != nil {
+		return nil, err
+	}
 	for i := range a.Zones {
 		z := &a.Zones[i]
 		switch {
@@ -56,14 +61,7 @@ func ZoneShapes(a *truce.Agreement, tol float64) (*Shapes, error) {
 				if !ok {
 					continue
 				}
-				buf, ok := buffers[t]
-				if !ok {
-					if buf, err = pl.Buffer(a.Line, t, tol); err != nil {
-						return nil, fmt.Errorf("zone %s: %w", z.ID, err)
-					}
-					buffers[t] = buf
-				}
-				piece, err := pl.Intersection(buf, sh.Sides[pi])
+				piece, err := pl.Intersection(buffers[t], sh.Sides[pi])
 				if err != nil {
 					return nil, fmt.Errorf("zone %s side %s: %w", z.ID, p.ID, err)
 				}
@@ -86,6 +84,39 @@ func ZoneShapes(a *truce.Agreement, tol float64) (*Shapes, error) {
 		}
 	}
 	return sh, nil
+}
+
+// bandBuffers buffers the line by every band width in the agreement, the
+// widths in parallel.
+func bandBuffers(pl geo.Plane, a *truce.Agreement, tol float64) (map[float64]geo.MultiPolygon, error) {
+	var widths []float64
+	for _, z := range a.Zones {
+		for _, t := range z.Distance {
+			if !slices.Contains(widths, t) {
+				widths = append(widths, t)
+			}
+		}
+	}
+	bufs := make([]geo.MultiPolygon, len(widths))
+	errs := make([]error, len(widths))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, t := range widths {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			bufs[i], errs[i] = pl.Buffer(a.Line, t, tol)
+		})
+	}
+	wg.Wait()
+	out := make(map[float64]geo.MultiPolygon, len(widths))
+	for i, t := range widths {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("buffer of %g km: %w", t/1e3, errs[i])
+		}
+		out[t] = bufs[i]
+	}
+	return out, nil
 }
 
 func (sh *Shapes) add(z *truce.Zone, side truce.PartyID, dist float64, mp geo.MultiPolygon) {

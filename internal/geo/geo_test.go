@@ -444,3 +444,17 @@ func TestPatchMatchesRegion(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkBuffer_Walk20k buffers a ragged 20,000-vertex line by 25 km, as
+// `truce agreement check` does for each band width.
+//
+//	go test ./internal/geo -run '^$' -bench Buffer -benchtime 1x
+func BenchmarkBuffer_Walk20k(b *testing.B) {
+	l := mustLine(b, randomWalk(rand.New(rand.NewPCG(1, 1)), 20000, 20, 60))
+	pl := NewPlane(Pt(49.5, 36.8))
+	for b.Loop() {
+		if _, err := pl.Buffer(l, 25e3, 10); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

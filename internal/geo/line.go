@@ -3,6 +3,7 @@ package geo
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/golang/geo/s1"
 	"github.com/golang/geo/s2"
@@ -47,6 +48,9 @@ type Line struct {
 	shapes []int          // index shape id -> offset of its first edge in edges
 	length float64
 	bound  Rect
+
+	mu         sync.Mutex
+	simplified map[float64]*Line // Simplify's results, by tolerance
 }
 
 // bruteForceEdges is the number of edges below which a Line is searched
@@ -354,6 +358,20 @@ func (l *Line) SideSettled(c Point, r, d float64) bool {
 // where straight lines are geodesics and distances are no shorter than on
 // the sphere). So for every point p, |l.Distance(p) - s.Distance(p)| <= eps.
 func (l *Line) Simplify(eps float64) *Line {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s, ok := l.simplified[eps]; ok {
+		return s
+	}
+	s := l.simplify(eps)
+	if l.simplified == nil {
+		l.simplified = map[float64]*Line{}
+	}
+	l.simplified[eps] = s
+	return s
+}
+
+func (l *Line) simplify(eps float64) *Line {
 	pl, err := PlaneFor(l.bound)
 	if err != nil {
 		return l

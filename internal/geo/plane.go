@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/golang/geo/r3"
+	"github.com/golang/geo/s1"
 	"github.com/golang/geo/s2"
 	"github.com/peterstace/simplefeatures/geom"
 )
@@ -191,26 +192,90 @@ func arcSteps(radius, tol, sweep float64) int {
 
 // Buffer returns every point within d metres of the line, as polygons whose
 // edges stay within tol metres of the true boundary.
+//
+// The buffer is the union of a rectangle along each geodesic edge, a disc
+// at each end, and at each vertex a wedge filling the outside of the turn;
+// the line is first simplified within tol/2, so that a dense, ragged line
+// yields only the pieces that change the outline.
 func (pl Plane) Buffer(l *Line, d, tol float64) (MultiPolygon, error) {
 	const maxStep = 50e3 // keeps each rectangle's sides within metres of the equidistant curve
-	var pieces []MultiPolygon
 	r := angle(d)
-	for _, part := range l.parts {
+	step := 2 * math.Acos(1-min(tol/2/d, 1)) // arc step, radians, for tol/2 on the arcs
+	var pieces []MultiPolygon
+	for _, part := range l.Simplify(tol / 2).parts {
 		pts := densifyPath(part, maxStep, false)
+		vs := make([]s2.Point, len(pts))
 		for i, p := range pts {
-			pieces = append(pieces, MultiPolygon{Cap{Center: p, Radius: d}.Polygon(tol)})
-			if i+1 == len(pts) {
-				break
-			}
-			a, b := p.s2(), pts[i+1].s2()
+			vs[i] = p.s2()
+		}
+		for _, end := range []Point{pts[0], pts[len(pts)-1]} {
+			pieces = append(pieces, MultiPolygon{Cap{Center: end, Radius: d}.Polygon(tol / 2)})
+		}
+		for i := 0; i+1 < len(vs); i++ { // in order along the line, for cascade
+			a, b := vs[i], vs[i+1]
 			ring := Ring{
 				fromS2(s2.PointToRight(a, b, r)), fromS2(s2.PointToLeft(b, a, r)),
 				fromS2(s2.PointToRight(b, a, r)), fromS2(s2.PointToLeft(a, b, r)),
 			}
 			pieces = append(pieces, MultiPolygon{Polygon{ring}})
+			if i+2 < len(vs) {
+				if w := wedge(a, b, vs[i+2], r, step); w != nil {
+					pieces = append(pieces, MultiPolygon{Polygon{w}})
+				}
+			}
 		}
 	}
-	return pl.Union(pieces...)
+	return pl.cascade(pieces)
+}
+
+// cascade unions pieces that follow a line in a balanced tree of pairwise
+// unions: neighbours overlap heavily, so one overlay of all of them at once
+// would intersect every piece with hundreds of others.
+func (pl Plane) cascade(pieces []MultiPolygon) (MultiPolygon, error) {
+	if len(pieces) <= 8 {
+		return pl.Union(pieces...)
+	}
+	h := len(pieces) / 2
+	a, err := pl.cascade(pieces[:h])
+	if err != nil {
+		return nil, err
+	}
+	b, err := pl.cascade(pieces[h:])
+	if err != nil {
+		return nil, err
+	}
+	return pl.Union(a, b)
+}
+
+// minWedge is the width in metres below which the gap outside a turn is
+// left open rather than filled with a sliver of a triangle.
+const minWedge = 1e-3
+
+// wedge returns the ring that fills the outside of the turn at v, between
+// the offsets at distance r of the edges u-v and v-w, or nil when the
+// edges are (nearly) straight on.
+func wedge(u, v, w s2.Point, r s1.Angle, step float64) Ring {
+	var from, to s2.Point
+	switch s2.RobustSign(u, v, w) {
+	case s2.CounterClockwise: // left turn: the outside is on the right
+		from, to = s2.PointToLeft(v, u, r), s2.PointToRight(v, w, r)
+	case s2.Clockwise:
+		from, to = s2.PointToRight(v, u, r), s2.PointToLeft(v, w, r)
+	default:
+		return nil
+	}
+	c := fromS2(v)
+	b0, b1 := Bearing(c, fromS2(from)), Bearing(c, fromS2(to))
+	sweep := math.Remainder(b1-b0, 360) // shortest way round, in degrees
+	if math.Abs(sweep)*math.Pi/180*metres(r) < minWedge {
+		return nil // the notch left is narrower than a millimetre
+	}
+	n := int(math.Ceil(math.Abs(sweep) * math.Pi / 180 / step))
+	ring := Ring{c, fromS2(from)}
+	for k := 1; k < n; k++ {
+		ring = append(ring, Destination(c, b0+sweep*float64(k)/float64(n), metres(r)))
+	}
+	return append(ring, fromS2(to))
 }
 
 // Halves splits region m by the line into the part left of it and the part
