@@ -52,6 +52,11 @@ func ZoneShapes(a *truce.Agreement, tol float64) (*Shapes, error) {
 	if err != nil {
 		return nil, err
 	}
+	type bandSide struct {
+		width float64
+		side  int
+	}
+	bands := map[bandSide]geo.MultiPolygon{} // zones of equal width share their pieces
 	for i := range a.Zones {
 		z := &a.Zones[i]
 		switch {
@@ -61,9 +66,12 @@ func ZoneShapes(a *truce.Agreement, tol float64) (*Shapes, error) {
 				if !ok {
 					continue
 				}
-				piece, err := pl.Intersection(buffers[t], sh.Sides[pi])
-				if err != nil {
-					return nil, fmt.Errorf("zone %s side %s: %w", z.ID, p.ID, err)
+				piece, ok := bands[bandSide{t, pi}]
+				if !ok {
+					if piece, err = pl.Intersection(buffers[t], sh.Sides[pi]); err != nil {
+						return nil, fmt.Errorf("zone %s side %s: %w", z.ID, p.ID, err)
+					}
+					bands[bandSide{t, pi}] = piece
 				}
 				sh.add(z, p.ID, t, piece)
 			}
@@ -120,11 +128,12 @@ func bandBuffers(pl geo.Plane, a *truce.Agreement, tol float64) (map[float64]geo
 }
 
 func (sh *Shapes) add(z *truce.Zone, side truce.PartyID, dist float64, mp geo.MultiPolygon) {
-	if mp.Area() < 1 { // slivers from shared boundaries
+	area := mp.Area()
+	if area < 1 { // slivers from shared boundaries
 		return
 	}
-	mp = mp.Densify(densifyEdge)
-	sh.Pieces = append(sh.Pieces, ZonePiece{Zone: z, Side: side, Distance: dist, Polygons: mp, Area: mp.Area()})
+	// Densifying adds vertices on the geodesic edges: the area stays.
+	sh.Pieces = append(sh.Pieces, ZonePiece{Zone: z, Side: side, Distance: dist, Polygons: mp.Densify(densifyEdge), Area: area})
 }
 
 // sides fills in each party's side as polygons.

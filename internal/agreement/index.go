@@ -167,21 +167,20 @@ func (f *field) Cover(c geo.Point, r float64) (geoindex.Class, bool, geoindex.Fi
 	if !n.sideKnown {
 		if len(f.sideCands) > 0 { // control areas
 			holder := -1
-			var held cand
 			for _, cd := range f.sideCands {
 				switch rel, area := relateArea(cd.area, c, r); rel {
 				case partly:
 					n.sideCands = append(n.sideCands, cand{cd.i, area})
 				case inside:
 					if holder < 0 {
-						holder, held = cd.i, cand{cd.i, area}
+						holder = cd.i
 					}
 				}
 			}
 			if len(n.sideCands) == 0 {
 				n.sideKnown, n.side = true, holder
-			} else if holder >= 0 {
-				n.sideCands = append(n.sideCands, held)
+			} else if holder >= 0 { // overlapping areas (within tolerance): keep the holder in party order
+				n.sideCands = append(n.sideCands, cand{holder, a.Parties[holder].ControlArea})
 				slices.SortFunc(n.sideCands, func(x, y cand) int { return x.i - y.i })
 			}
 		} else if f.line != nil { // sides of the line

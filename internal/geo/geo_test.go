@@ -355,7 +355,7 @@ func TestBufferArea(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := 2*10e3*100e3 + math.Pi*10e3*10e3
-	if got := buf.Area(); math.Abs(got-want)/want > 0.002 {
+	if got := buf.Area(); math.Abs(got-want)/want > 0.0005 {
 		t.Errorf("buffer area = %.0f m², want %.0f ± 0.2 %%", got, want)
 	}
 	r, err := NewRegion(buf)
@@ -455,6 +455,31 @@ func BenchmarkBuffer_Walk20k(b *testing.B) {
 	for b.Loop() {
 		if _, err := pl.Buffer(l, 25e3, 10); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestBufferAreaTurns checks buffers of a line with one turn against the
+// closed form: the outside of a turn of deflection θ gains a sector θd²/2,
+// the inside loses a kite d²·tan(θ/2), so the area is
+// 2d(L1+L2) + πd² + θd²/2 − d²·tan(θ/2).
+func TestBufferAreaTurns(t *testing.T) {
+	const d, l = 10e3, 100e3
+	for _, deg := range []float64{20, 60, 120} {
+		for _, sign := range []float64{1, -1} { // left and right turns
+			a := Pt(48, 35)
+			v := Destination(a, 90, l)
+			b := Destination(v, Bearing(v, a)+180+sign*deg, l)
+			line := mustLine(t, []Point{a, v, b})
+			buf, err := NewPlane(v).Buffer(line, d, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			θ := deg * math.Pi / 180
+			want := 2*d*2*l + math.Pi*d*d + θ*d*d/2 - d*d*math.Tan(θ/2)
+			if got := buf.Area(); math.Abs(got-want)/want > 0.0005 {
+				t.Errorf("turn %+g°: buffer area %.1f km², want %.1f km²", sign*deg, got/1e6, want/1e6)
+			}
 		}
 	}
 }
