@@ -1,0 +1,383 @@
+package journal
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/truce-dev/truce/internal/geo"
+	"github.com/truce-dev/truce/internal/truce"
+)
+
+// maxSafe bounds every integer of the encoding: RFC 8785 writes numbers as
+// IEEE 754 doubles, which hold integers exactly only below 2^53.
+const maxSafe = 1<<53 - 1
+
+// Encode appends the canonical encoding of e to dst. It fails, leaving dst
+// as it was, when e cannot be encoded exactly: an unknown kind, a missing
+// body, a string that is not UTF-8, a number out of range.
+func Encode(dst []byte, e *Entry) ([]byte, error) {
+	w := writer{b: dst}
+	w.open()
+	w.key("kind")
+	w.str(string(e.Kind))
+	switch e.Kind {
+	case KindObservation:
+		if e.Observation == nil {
+			return dst, fmt.Errorf("journal: encode entry %d: observation entry without observation", e.Seq)
+		}
+		w.key("observation")
+		w.observation(e.Observation)
+	case KindToken:
+	default:
+		return dst, fmt.Errorf("journal: encode entry %d: unknown kind %q", e.Seq, e.Kind)
+	}
+	w.key("org")
+	w.str(string(e.Org))
+	w.key("seq")
+	w.int(int64(e.Seq))
+	w.key("time_us")
+	w.time(e.Time)
+	if e.Kind == KindToken {
+		if e.Token == nil {
+			return dst, fmt.Errorf("journal: encode entry %d: token entry without token", e.Seq)
+		}
+		w.key("token")
+		w.token(e.Token)
+	}
+	w.close()
+	if w.err != nil {
+		return dst, fmt.Errorf("journal: encode entry %d: %w", e.Seq, w.err)
+	}
+	return w.b, nil
+}
+
+type writer struct {
+	b     []byte
+	first bool
+	err   error
+}
+
+func (w *writer) open()  { w.b = append(w.b, '{'); w.first = true }
+func (w *writer) close() { w.b = append(w.b, '}'); w.first = false }
+
+// key writes an object key; callers write keys in sorted order (a test
+// checks the output against an independent RFC 8785 implementation).
+func (w *writer) key(k string) {
+	if !w.first {
+		w.b = append(w.b, ',')
+	}
+	w.first = false
+	w.str(k)
+	w.b = append(w.b, ':')
+}
+
+func (w *writer) int(n int64) {
+	if n > maxSafe || n < -maxSafe {
+		w.fail(fmt.Errorf("integer %d out of range", n))
+	}
+	w.b = strconv.AppendInt(w.b, n, 10)
+}
+
+func (w *writer) units(x, unit float64) { w.int(truce.Units(x, unit)) }
+
+func (w *writer) time(t time.Time) {
+	if t.Round(truce.TimeUnit) != t {
+		w.fail(fmt.Errorf("time %s is not a whole number of microseconds", t.Format(time.RFC3339Nano)))
+	}
+	w.int(t.UnixMicro())
+}
+
+func (w *writer) fail(err error) {
+	if w.err == nil {
+		w.err = err
+	}
+}
+
+// str writes s as RFC 8785 does (as ECMAScript's JSON.stringify): '"' and
+// '\' escaped, control characters as \b \t \n \f \r or \u00xx, all else as
+// UTF-8.
+func (w *writer) str(s string) {
+	if !utf8.ValidString(s) {
+		w.fail(fmt.Errorf("string %q is not valid UTF-8", s))
+	}
+	const hexd = "0123456789abcdef"
+	w.b = append(w.b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		w.b = append(w.b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			w.b = append(w.b, '\\', c)
+		case '\b':
+			w.b = append(w.b, '\\', 'b')
+		case '\t':
+			w.b = append(w.b, '\\', 't')
+		case '\n':
+			w.b = append(w.b, '\\', 'n')
+		case '\f':
+			w.b = append(w.b, '\\', 'f')
+		case '\r':
+			w.b = append(w.b, '\\', 'r')
+		default:
+			w.b = append(w.b, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&0xf])
+		}
+		start = i + 1
+	}
+	w.b = append(w.b, s[start:]...)
+	w.b = append(w.b, '"')
+}
+
+func (w *writer) point(p geo.Point) {
+	w.key("lat_e7")
+	w.units(p.Lat, truce.DegreeUnit)
+	w.key("lon_e7")
+	w.units(p.Lon, truce.DegreeUnit)
+}
+
+func (w *writer) observation(o *truce.Observation) {
+	w.open()
+	w.key("category")
+	w.str(string(o.Category))
+	w.key("count")
+	w.int(int64(o.Count))
+	w.key("credibility")
+	w.int(int64(o.Credibility))
+	if o.HasFireBearing {
+		w.key("fire_bearing_mdeg")
+		w.units(o.FireBearing, truce.BearingUnit)
+	}
+	if l := o.Location; l != nil {
+		w.key("location")
+		w.open()
+		w.key("cep_mm")
+		w.units(l.CEP, truce.MetreUnit)
+		w.point(l.Point)
+		w.close()
+	}
+	w.key("marking")
+	w.open()
+	if len(o.Marking.RelTo) > 0 {
+		w.key("rel_to")
+		w.b = append(w.b, '[')
+		for i, org := range o.Marking.RelTo {
+			if i > 0 {
+				w.b = append(w.b, ',')
+			}
+			w.str(string(org))
+		}
+		w.b = append(w.b, ']')
+	}
+	w.key("tlp")
+	w.str(string(o.Marking.TLP))
+	w.close()
+	w.key("method")
+	w.str(string(o.Method))
+	if v := o.Observer; v != nil {
+		w.key("observer")
+		w.open()
+		w.key("bearing_mdeg")
+		w.units(v.Bearing, truce.BearingUnit)
+		w.key("distance_max_mm")
+		w.units(v.DistanceMax, truce.MetreUnit)
+		w.key("distance_min_mm")
+		w.units(v.DistanceMin, truce.MetreUnit)
+		w.point(v.Point)
+		w.close()
+	}
+	if o.Party != "" {
+		w.key("party")
+		w.str(string(o.Party))
+	}
+	w.key("reliability")
+	w.str(string(rune(o.Reliability)))
+	w.key("source")
+	w.str(o.Source)
+	w.key("source_id")
+	w.str(o.SourceID)
+	if o.Text != "" {
+		w.key("text")
+		w.str(o.Text)
+	}
+	w.key("time_uncertainty_us")
+	w.int(o.TimeUncertainty.Microseconds())
+	w.key("time_us")
+	w.time(o.Time)
+	if o.Weapon != "" {
+		w.key("weapon")
+		w.str(string(o.Weapon))
+	}
+	w.close()
+}
+
+func (w *writer) token(t *truce.Token) {
+	w.open()
+	w.key("hash")
+	w.str(hex.EncodeToString(t.Hash[:]))
+	w.key("id")
+	w.str(t.ID)
+	w.key("kind")
+	w.str(string(t.Kind))
+	if t.Label != "" {
+		w.key("label")
+		w.str(t.Label)
+	}
+	w.key("org")
+	w.str(string(t.Org))
+	w.key("role")
+	w.str(string(t.Role))
+	w.close()
+}
+
+// The decoding side: plain structs for encoding/json, checked afterwards by
+// re-encoding.
+
+type point struct {
+	Lat int64 `json:"lat_e7"`
+	Lon int64 `json:"lon_e7"`
+}
+
+func (p point) geo() geo.Point {
+	return geo.Point{Lat: float64(p.Lat) * truce.DegreeUnit, Lon: float64(p.Lon) * truce.DegreeUnit}
+}
+
+type wireObservation struct {
+	Category    string `json:"category"`
+	Count       int64  `json:"count"`
+	Credibility int64  `json:"credibility"`
+	FireBearing *int64 `json:"fire_bearing_mdeg"`
+	Location    *struct {
+		CEP int64 `json:"cep_mm"`
+		point
+	} `json:"location"`
+	Marking struct {
+		RelTo []string `json:"rel_to"`
+		TLP   string   `json:"tlp"`
+	} `json:"marking"`
+	Method   string `json:"method"`
+	Observer *struct {
+		Bearing int64 `json:"bearing_mdeg"`
+		DistMax int64 `json:"distance_max_mm"`
+		DistMin int64 `json:"distance_min_mm"`
+		point
+	} `json:"observer"`
+	Party           string `json:"party"`
+	Reliability     string `json:"reliability"`
+	Source          string `json:"source"`
+	SourceID        string `json:"source_id"`
+	Text            string `json:"text"`
+	TimeUncertainty int64  `json:"time_uncertainty_us"`
+	Time            int64  `json:"time_us"`
+	Weapon          string `json:"weapon"`
+}
+
+type wireToken struct {
+	Hash  string `json:"hash"`
+	ID    string `json:"id"`
+	Kind  string `json:"kind"`
+	Label string `json:"label"`
+	Org   string `json:"org"`
+	Role  string `json:"role"`
+}
+
+type wireEntry struct {
+	Kind        string           `json:"kind"`
+	Observation *wireObservation `json:"observation"`
+	Org         string           `json:"org"`
+	Seq         int64            `json:"seq"`
+	Time        int64            `json:"time_us"`
+	Token       *wireToken       `json:"token"`
+}
+
+// ErrNotCanonical is returned by Decode for bytes that parse but are not
+// the canonical encoding of what they hold.
+var ErrNotCanonical = errors.New("journal: entry is not in canonical form")
+
+// Decode parses the canonical encoding of one entry. It does not validate
+// the entry's content beyond what the encoding needs: it returns what was
+// journaled.
+func Decode(b []byte) (Entry, error) {
+	var w wireEntry
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&w); err != nil {
+		return Entry{}, fmt.Errorf("journal: decode entry: %w", err)
+	}
+	if w.Seq < 0 {
+		return Entry{}, fmt.Errorf("journal: decode entry: negative seq %d", w.Seq)
+	}
+	e := Entry{
+		Seq:  uint64(w.Seq),
+		Time: time.UnixMicro(w.Time).UTC(),
+		Kind: Kind(w.Kind),
+		Org:  truce.OrgID(w.Org),
+	}
+	if o := w.Observation; o != nil {
+		obs := &truce.Observation{
+			Source:          o.Source,
+			SourceID:        o.SourceID,
+			Method:          truce.Method(o.Method),
+			Category:        truce.Category(o.Category),
+			Weapon:          truce.WeaponClass(o.Weapon),
+			Count:           int(o.Count),
+			Time:            time.UnixMicro(o.Time).UTC(),
+			TimeUncertainty: time.Duration(o.TimeUncertainty) * time.Microsecond,
+			Credibility:     truce.Credibility(o.Credibility),
+			Party:           truce.PartyID(o.Party),
+			Text:            o.Text,
+			Marking:         truce.Marking{TLP: truce.TLP(o.Marking.TLP)},
+		}
+		if len(o.Reliability) == 1 {
+			obs.Reliability = truce.Reliability(o.Reliability[0])
+		}
+		for _, r := range o.Marking.RelTo {
+			obs.Marking.RelTo = append(obs.Marking.RelTo, truce.OrgID(r))
+		}
+		if l := o.Location; l != nil {
+			obs.Location = &truce.Location{Point: l.geo(), CEP: float64(l.CEP) * truce.MetreUnit}
+		}
+		if v := o.Observer; v != nil {
+			obs.Observer = &truce.Observer{
+				Point:       v.geo(),
+				Bearing:     float64(v.Bearing) * truce.BearingUnit,
+				DistanceMin: float64(v.DistMin) * truce.MetreUnit,
+				DistanceMax: float64(v.DistMax) * truce.MetreUnit,
+			}
+		}
+		if o.FireBearing != nil {
+			obs.FireBearing, obs.HasFireBearing = float64(*o.FireBearing)*truce.BearingUnit, true
+		}
+		e.Observation = obs
+	}
+	if t := w.Token; t != nil {
+		tok := &truce.Token{
+			ID:      t.ID,
+			Org:     truce.OrgID(t.Org),
+			Kind:    truce.OrgKind(t.Kind),
+			Role:    truce.Role(t.Role),
+			Label:   t.Label,
+			Created: e.Time,
+		}
+		if n, err := hex.Decode(tok.Hash[:], []byte(t.Hash)); err != nil || n != len(tok.Hash) {
+			return Entry{}, fmt.Errorf("journal: decode entry %d: token hash %q is not 64 hex digits", e.Seq, t.Hash)
+		}
+		e.Token = tok
+	}
+	again, err := Encode(nil, &e)
+	if err != nil {
+		return Entry{}, fmt.Errorf("journal: decode entry %d: %w", e.Seq, err)
+	}
+	if !bytes.Equal(again, b) {
+		return Entry{}, fmt.Errorf("%w (entry %d)", ErrNotCanonical, e.Seq)
+	}
+	return e, nil
+}

@@ -1,0 +1,69 @@
+package journal
+
+import (
+	"crypto/sha256"
+	"time"
+
+	"github.com/truce-dev/truce/internal/truce"
+)
+
+// Kind names what an entry records.
+type Kind string
+
+// Entry kinds.
+const (
+	// KindObservation records one observation reported by a source.
+	KindObservation Kind = "observation"
+	// KindToken records the creation of an API token (its hash only).
+	KindToken Kind = "token"
+)
+
+// Entry is one event of the journal. Seq numbers are contiguous from 1.
+// Exactly the field named by Kind is set.
+type Entry struct {
+	Seq  uint64
+	Time time.Time   // when the journal recorded it, UTC, microseconds
+	Kind Kind        //
+	Org  truce.OrgID // the organisation that recorded it
+
+	Observation *truce.Observation
+	Token       *truce.Token
+}
+
+// Marking returns who may see e: an observation's own marking; a token's
+// creation is TLP:RED, seen only by the organisation that created it.
+func (e *Entry) Marking() truce.Marking {
+	if e.Kind == KindObservation && e.Observation != nil {
+		return e.Observation.Marking
+	}
+	return truce.Marking{TLP: truce.TLPRed}
+}
+
+// Key is an entry's idempotency key: entries with equal keys record the
+// same thing, and the journal keeps only the first.
+type Key [16]byte
+
+// Key returns e's idempotency key, if it has one: for an observation, a
+// hash of its source and source id.
+func (e *Entry) Key() (Key, bool) {
+	if e.Kind != KindObservation || e.Observation == nil {
+		return Key{}, false
+	}
+	return ObservationKey(e.Observation.Source, e.Observation.SourceID), true
+}
+
+// ObservationKey returns the idempotency key of the observation source
+// reported as sourceID: the first 16 bytes of SHA-256 over the length-
+// prefixed pair.
+func ObservationKey(source, sourceID string) Key {
+	h := sha256.New()
+	var n [4]byte
+	for _, s := range []string{source, sourceID} {
+		n[0], n[1], n[2], n[3] = byte(len(s)>>24), byte(len(s)>>16), byte(len(s)>>8), byte(len(s))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	var k Key
+	copy(k[:], h.Sum(nil))
+	return k
+}

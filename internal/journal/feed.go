@@ -1,0 +1,95 @@
+package journal
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Feed fans committed entries out to live subscribers. Publishing never
+// blocks: a subscriber whose buffer is full is dropped and told so (Lost),
+// so that a slow reader never slows the journal; it resumes by reading the
+// journal from the last entry it saw. A Feed is safe for concurrent use.
+type Feed struct {
+	mu     sync.Mutex
+	subs   map[*Subscription]struct{}
+	closed bool
+}
+
+// NewFeed returns a feed with no subscribers.
+func NewFeed() *Feed { return &Feed{subs: map[*Subscription]struct{}{}} }
+
+// Subscription receives the entries published after it was made, in order,
+// on C. C is closed when the subscription ends: by Close, by the feed's
+// Close, or because the subscriber fell more than its buffer behind (then
+// Lost reports true).
+type Subscription struct {
+	C    <-chan Entry
+	c    chan Entry
+	f    *Feed
+	lost atomic.Bool
+}
+
+// Subscribe returns a subscription buffering up to buffer entries.
+func (f *Feed) Subscribe(buffer int) *Subscription {
+	c := make(chan Entry, max(buffer, 1))
+	s := &Subscription{C: c, c: c, f: f}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		close(c)
+		return s
+	}
+	f.subs[s] = struct{}{}
+	return s
+}
+
+// Publish hands entries to every subscriber without waiting.
+func (f *Feed) Publish(entries []Entry) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for s := range f.subs {
+	send:
+		for _, e := range entries {
+			select {
+			case s.c <- e:
+			default:
+				s.lost.Store(true)
+				delete(f.subs, s)
+				close(s.c)
+				break send
+			}
+		}
+	}
+}
+
+// Len returns the number of subscribers.
+func (f *Feed) Len() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.subs)
+}
+
+// Close ends every subscription; later ones end at once.
+func (f *Feed) Close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	for s := range f.subs {
+		delete(f.subs, s)
+		close(s.c)
+	}
+}
+
+// Lost reports whether the subscription ended because its reader fell
+// behind: entries were published that it did not receive.
+func (s *Subscription) Lost() bool { return s.lost.Load() }
+
+// Close ends the subscription. It is safe to call more than once.
+func (s *Subscription) Close() {
+	s.f.mu.Lock()
+	defer s.f.mu.Unlock()
+	if _, ok := s.f.subs[s]; ok {
+		delete(s.f.subs, s)
+		close(s.c)
+	}
+}
