@@ -87,7 +87,7 @@ func (w *writer) int(n int64) {
 func (w *writer) units(x, unit float64) { w.int(truce.Units(x, unit)) }
 
 func (w *writer) time(t time.Time) {
-	if t.Round(truce.TimeUnit) != t {
+	if !t.Round(truce.TimeUnit).Equal(t) {
 		w.fail(fmt.Errorf("time %s is not a whole number of microseconds", t.Format(time.RFC3339Nano)))
 	}
 	w.int(t.UnixMicro())

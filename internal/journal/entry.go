@@ -44,12 +44,16 @@ func (e *Entry) Marking() truce.Marking {
 type Key [16]byte
 
 // Key returns e's idempotency key, if it has one: for an observation, a
-// hash of its source and source id.
+// hash of its source and source id; for a token, the first 16 bytes of its
+// hash (the same token is never recorded twice).
 func (e *Entry) Key() (Key, bool) {
-	if e.Kind != KindObservation || e.Observation == nil {
-		return Key{}, false
+	switch {
+	case e.Kind == KindObservation && e.Observation != nil:
+		return ObservationKey(e.Observation.Source, e.Observation.SourceID), true
+	case e.Kind == KindToken && e.Token != nil:
+		return Key(e.Token.Hash[:16]), true
 	}
-	return ObservationKey(e.Observation.Source, e.Observation.SourceID), true
+	return Key{}, false
 }
 
 // ObservationKey returns the idempotency key of the observation source

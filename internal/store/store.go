@@ -11,6 +11,9 @@
 //     (journal.Entry.Key) the journal already holds, or that an earlier entry
 //     of the same commit holds, is not written: its Outcome is a duplicate
 //     naming the first entry's sequence number.
+//   - Observations are journaled as their Canonical form (rounded to the
+//     held precision), so that what the projections hold is what a rebuild
+//     from the journal yields.
 //   - A failed Append writes nothing and consumes no sequence number.
 //   - Reads filter by marking: a record the viewer may not see
 //     (truce.Principal.CanSee) is reported as not found and never listed.
