@@ -26,7 +26,7 @@ var policy = map[string][]string{
 	"internal/version":         {},
 	"internal/api":             {"internal/geo", "internal/truce"},
 	"internal/auth":            {"internal/truce"},
-	"internal/journal":         {"internal/geo", "internal/truce"},
+	"internal/journal":         {"internal/geo", "internal/truce", "github.com/goccy/go-json"},
 	"internal/ingest":          {"internal/api", "internal/geo", "internal/truce", "github.com/goccy/go-json"},
 	"internal/store":           {"internal/geo", "internal/journal", "internal/truce"},
 	"internal/store/sqlite":    {"internal/geo", "internal/journal", "internal/store", "internal/truce", "modernc.org/sqlite"},

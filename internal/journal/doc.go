@@ -14,6 +14,9 @@
 // Decode accepts only canonical bytes: Append(nil, Decode(b)) == b for every
 // b it accepts.
 //
+// Decoding uses github.com/goccy/go-json for speed (a rebuild decodes
+// every entry); canonicity is checked by re-encoding, not by the parser.
+//
 // The package holds no storage; backends (internal/store) keep entries and
 // Feed fans committed entries out to live subscribers.
 package journal

@@ -30,3 +30,14 @@ func TestDocumentedExample(t *testing.T) {
 		t.Errorf("time_us: got %s, want %s", got, want)
 	}
 }
+
+// go test ./internal/journal -run '^$' -bench Decode -benchmem
+func BenchmarkDecode(b *testing.B) {
+	raw := []byte(`{"kind":"observation","observation":{"category":"explosion","count":3,"credibility":2,"location":{"cep_mm":250000,"lat_e7":480150000,"lon_e7":377850000},"marking":{"rel_to":["GBR","UA"],"tlp":"AMBER"},"method":"heard","reliability":"B","source":"smm-team-7","source_id":"2026-11-25/0042","text":"three explosions heard","time_uncertainty_us":60000000,"time_us":1795633200000000,"weapon":"artillery_100mm_plus"},"org":"coalition","seq":1,"time_us":1795633260123456}`)
+	for b.Loop() {
+		if _, err := Decode(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+}

@@ -3,12 +3,13 @@ package journal
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/truce-dev/truce/internal/geo"
 	"github.com/truce-dev/truce/internal/truce"
