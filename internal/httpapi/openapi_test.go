@@ -1,0 +1,304 @@
+package httpapi
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/goccy/go-json"
+	"github.com/truce-dev/truce/internal/auth"
+	"github.com/truce-dev/truce/internal/truce"
+)
+
+// loadDocument loads and validates the embedded OpenAPI document with
+// kin-openapi, which handles OpenAPI 3.1 (JSON Schema 2020-12).
+func loadDocument(t *testing.T) *openapi3.T {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(openAPIDocument)
+	if err != nil {
+		t.Fatalf("load openapi.json: %v", err)
+	}
+	if !doc.IsOpenAPI31OrLater() {
+		t.Fatalf("openapi.json is OpenAPI %s, want 3.1", doc.OpenAPI)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("openapi.json is not a valid OpenAPI document: %v", err)
+	}
+	return doc
+}
+
+// TestOpenAPIRoutes checks that the document describes exactly the routes
+// the server serves.
+func TestOpenAPIRoutes(t *testing.T) {
+	doc := loadDocument(t)
+	var documented, served []string
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			documented = append(documented, method+" "+path)
+		}
+	}
+	for _, rt := range routeTable() {
+		served = append(served, rt.pattern())
+		op := doc.Paths.Find(rt.path).GetOperation(rt.method)
+		if op == nil {
+			continue
+		}
+		// Routes without a token say so: security [] overrides the
+		// document's bearerAuth.
+		public := op.Security != nil && len(*op.Security) == 0
+		if public == rt.auth {
+			t.Errorf("%s: the document says it needs a token: %v; the server: %v", rt.pattern(), !public, rt.auth)
+		}
+	}
+	slices.Sort(documented)
+	slices.Sort(served)
+	for _, p := range served {
+		if !slices.Contains(documented, p) {
+			t.Errorf("route %s is served but not in openapi.json", p)
+		}
+	}
+	for _, p := range documented {
+		if !slices.Contains(served, p) {
+			t.Errorf("openapi.json describes %s, which is not served", p)
+		}
+	}
+}
+
+// conformance is one request of TestOpenAPIConformance.
+type conformance struct {
+	name       string
+	rq         request
+	wantStatus int
+	// docInvalid: the request breaks the document (the validator must
+	// say so); the response must still be as documented.
+	docInvalid bool
+}
+
+// TestOpenAPIConformance sends requests down the happy and the error paths
+// of every route and validates each request and response against the
+// document with kin-openapi's openapi3filter.
+func TestOpenAPIConformance(t *testing.T) {
+	doc := loadDocument(t)
+	router, err := legacy.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Bodies the validator has no decoder for are read as text.
+	openapi3filter.RegisterBodyDecoder("application/x-ndjson", openapi3filter.PlainBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.PlainBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("application/openmetrics-text", openapi3filter.PlainBodyDecoder)
+
+	var notReady atomic.Bool
+	e := newEnv(t, func(c *Config) {
+		c.MaxBodyBytes = 8 << 10
+		c.Ready = func() error {
+			if notReady.Load() {
+				return errors.New("store not open")
+			}
+			return nil
+		}
+	})
+	monitor := e.token(t, "MISSION", truce.OrgCoalition, truce.RoleMonitor)
+	sensor := e.token(t, "MISSION", truce.OrgCoalition, truce.RoleSensor)
+	viewer := e.token(t, "GBR", truce.OrgNation, truce.RoleViewer)
+	const unknown = "truce_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	post := func(token, ctype, body string) request {
+		return request{method: "POST", path: "/api/v1/observations", token: token, contentType: ctype, body: body}
+	}
+	get := func(token, path string) request { return request{method: "GET", path: path, token: token} }
+
+	cases := []conformance{
+		{"post json", post(monitor, "application/json", jsonTwo), 200, false},
+		{"post ndjson", post(monitor, "application/x-ndjson", ndjson("mon-1", "n", 3)), 200, false},
+		{"post csv", post(monitor, "text/csv", csvTwo), 200, false},
+		{"post geojson", post(monitor, "application/geo+json", geoTwo), 200, false},
+		{"post duplicates", post(monitor, "application/x-ndjson", ndjson("mon-1", "n", 3)), 200, false},
+		{"post some rejected", post(monitor, "application/x-ndjson", ndjsonMixed), 200, false},
+		{"post all rejected", post(monitor, "application/json", `[{"source":"x","source_id":"1","method":"seen","category":"impact","time":"2026-03-01T09:00:00Z","lat":91,"lon":37.9,"cep_m":100}]`), 422, true},
+		{"post no records", post(monitor, "application/json", `[]`), 422, false},
+		{"post not json", post(monitor, "application/json", "hello"), 400, true},
+		{"post not a collection", post(monitor, "application/geo+json", `{"type":"Point","coordinates":[1,2]}`), 400, true},
+		{"post too large", post(monitor, "application/x-ndjson", ndjson("mon-2", "big", 100)), 413, false},
+		{"post unknown type", post(monitor, "text/plain", jsonOne), 415, true},
+		{"post no token", post("", "application/json", jsonOne), 401, true},
+		{"post unknown token", post(unknown, "application/json", jsonOne), 401, false},
+		{"post viewer", post(viewer, "application/json", jsonOne), 403, false},
+
+		{"list", get(viewer, "/api/v1/observations"), 200, false},
+		{"list filtered", get(monitor, "/api/v1/observations?from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z&bbox=37,47,39,49&category=impact,burst&category=explosion&source=mon-1&source=uav-1&limit=2"), 200, false},
+		{"list cursor", get(monitor, "/api/v1/observations?limit=1&cursor="+encodeCursor(3)), 200, false},
+		{"list bad bbox", get(monitor, "/api/v1/observations?bbox=1,2,3"), 400, false},
+		{"list bad category", get(monitor, "/api/v1/observations?category=kaboom"), 400, false},
+		{"list bad cursor", get(monitor, "/api/v1/observations?cursor=zzz"), 400, false},
+		{"list bad limit", get(monitor, "/api/v1/observations?limit=0"), 400, true},
+		{"list bad time", get(monitor, "/api/v1/observations?from=yesterday"), 400, true},
+		{"list unknown parameter", get(monitor, "/api/v1/observations?colour=red"), 400, false},
+		{"list no token", get("", "/api/v1/observations"), 401, true},
+		{"list unknown token", get(unknown, "/api/v1/observations"), 401, false},
+		{"list sensor", get(sensor, "/api/v1/observations"), 403, false},
+
+		{"get", get(monitor, "/api/v1/observations/4"), 200, false},
+		{"get observer report", get(monitor, "/api/v1/observations/5"), 200, false},
+		{"get missing", get(monitor, "/api/v1/observations/999999"), 404, false},
+		{"get not an id", get(monitor, "/api/v1/observations/abc"), 400, true},
+		{"get no token", get("", "/api/v1/observations/4"), 401, true},
+		{"get unknown token", get(unknown, "/api/v1/observations/4"), 401, false},
+		{"get sensor", get(sensor, "/api/v1/observations/4"), 403, false},
+
+		{"stream", get(monitor, "/api/v1/stream?after=0"), 200, false},
+		{"stream bad after", get(monitor, "/api/v1/stream?after=x"), 400, true},
+		{"stream bad Last-Event-ID", request{method: "GET", path: "/api/v1/stream", token: monitor, header: map[string]string{"Last-Event-ID": "x"}}, 400, true},
+		{"stream no token", get("", "/api/v1/stream"), 401, true},
+		{"stream unknown token", get(unknown, "/api/v1/stream"), 401, false},
+		{"stream sensor", get(sensor, "/api/v1/stream"), 403, false},
+
+		{"openapi", get("", "/api/v1/openapi.json"), 200, false},
+		{"healthz", get("", "/healthz"), 200, false},
+		{"readyz", get("", "/readyz"), 200, false},
+		{"readyz not ready", get("", "/readyz"), 503, false},
+		{"metrics", get("", "/metrics"), 200, false},
+		{"metrics openmetrics", request{method: "GET", path: "/metrics", header: map[string]string{"Accept": "application/openmetrics-text; version=1.0.0"}}, 200, false},
+	}
+
+	opts := &openapi3filter.Options{
+		IncludeResponseStatus: true,
+		AuthenticationFunc: func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+			if _, ok := auth.Bearer(in.RequestValidationInput.Request.Header.Get("Authorization")); !ok {
+				return errors.New("no bearer token")
+			}
+			return nil
+		},
+	}
+	statuses := map[string][]int{} // by route pattern
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			notReady.Store(c.name == "readyz not ready")
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			resp, err := e.ts.Client().Do(c.rq.build(ctx, e.ts.URL))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var body []byte
+			if resp.StatusCode == 200 && strings.HasPrefix(c.rq.path, "/api/v1/stream") {
+				body = readStreamToHead(t, doc, resp.Body, e.head(t))
+				cancel()
+			} else if body, err = io.ReadAll(resp.Body); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != c.wantStatus {
+				t.Fatalf("status: got %d (%s), want %d", resp.StatusCode, body, c.wantStatus)
+			}
+			if resp.StatusCode != 200 && !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+				t.Errorf("error with Content-Type %q, want application/json", resp.Header.Get("Content-Type"))
+			}
+
+			req := c.rq.build(context.Background(), e.ts.URL)
+			route, params, err := router.FindRoute(req)
+			if err != nil {
+				t.Fatalf("the document has no route for %s %s: %v", req.Method, req.URL.Path, err)
+			}
+			pattern := route.Method + " " + route.Path
+			statuses[pattern] = append(statuses[pattern], resp.StatusCode)
+			in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
+			err = openapi3filter.ValidateRequest(context.Background(), in)
+			switch {
+			case c.docInvalid && err == nil:
+				t.Errorf("request: the validator accepts it, want it to break the document")
+			case !c.docInvalid && err != nil:
+				t.Errorf("request: %v", err)
+			}
+			out := &openapi3filter.ResponseValidationInput{
+				RequestValidationInput: in,
+				Status:                 resp.StatusCode,
+				Header:                 resp.Header,
+				Body:                   io.NopCloser(bytes.NewReader(body)),
+				Options:                opts,
+			}
+			if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+				t.Errorf("response %d %s: %v", resp.StatusCode, clip(body), err)
+			}
+		})
+	}
+
+	// Every route went down its happy path and, where it has one, an
+	// error path.
+	for _, rt := range routeTable() {
+		got := statuses[rt.pattern()]
+		if !slices.ContainsFunc(got, func(c int) bool { return c < 300 }) {
+			t.Errorf("%s: no successful request checked", rt.pattern())
+		}
+		if (rt.auth || rt.path == "/readyz") && !slices.ContainsFunc(got, func(c int) bool { return c >= 400 }) {
+			t.Errorf("%s: no failing request checked", rt.pattern())
+		}
+	}
+}
+
+// readStreamToHead reads a stream until the event of entry head, checking
+// each event's data against its schema in doc, and returns what it read.
+func readStreamToHead(t *testing.T, doc *openapi3.T, r io.Reader, head uint64) []byte {
+	t.Helper()
+	var all bytes.Buffer
+	br := bufio.NewReader(io.TeeReader(r, &all))
+	sr := &sseReader{r: br}
+	schemas := map[string]string{"observation": "ObservationRecord", "token": "TokenEvent", "lost": "LostEvent", "error": "Error"}
+	for {
+		ev, err := sr.nextEvent()
+		if err != nil {
+			t.Fatalf("stream: %v", err)
+		}
+		name, ok := schemas[ev.event]
+		if !ok {
+			t.Fatalf("stream: unknown event %q", ev.event)
+		}
+		var v any
+		if err := json.Unmarshal([]byte(ev.data), &v); err != nil {
+			t.Fatalf("stream: event data %s: %v", ev.data, err)
+		}
+		if err := doc.Components.Schemas[name].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+			t.Errorf("stream: event %s %s is not a %s: %v", ev.id, ev.data, name, err)
+		}
+		if ev.id == fmt.Sprint(head) {
+			return all.Bytes()[:all.Len()-br.Buffered()]
+		}
+	}
+}
+
+func clip(b []byte) string {
+	if len(b) > 300 {
+		return string(b[:300]) + "..."
+	}
+	return string(b)
+}
+
+// TestNotFound: what no route serves is answered in JSON too.
+func TestNotFound(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{"GET", "/nothing", 404},
+		{"GET", "/api/v1/observations/", 404},
+		{"DELETE", "/api/v1/observations", 405},
+		{"POST", "/healthz", 405},
+	} {
+		resp, b := e.do(t, request{method: c.method, path: c.path})
+		var eb errorBody
+		if resp.StatusCode != c.want || json.Unmarshal(b, &eb) != nil || eb.Error == "" {
+			t.Errorf("%s %s: got %d %s, want %d with a JSON error", c.method, c.path, resp.StatusCode, b, c.want)
+		}
+	}
+}

@@ -1,0 +1,220 @@
+package httpapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/truce-dev/truce/internal/journal"
+	"github.com/truce-dev/truce/internal/store"
+	"github.com/truce-dev/truce/internal/truce"
+)
+
+// Defaults of Config's optional fields.
+const (
+	DefaultMaxBodyBytes = 64 << 20
+	DefaultStreamBuffer = 4096
+	defaultHeartbeat    = 15 * time.Second
+	defaultRetry        = 2 * time.Second
+)
+
+// Config is what a Server needs. Store, Feed and Now are required.
+type Config struct {
+	Store store.Store
+	// Feed carries the entries Store commits (the store's Committed hook
+	// publishes into it). Closing it ends every stream.
+	Feed *journal.Feed
+	Now  func() time.Time
+	// Parties are the agreement's parties, passed to the ingest decoder;
+	// nil when no agreement is loaded.
+	Parties []truce.PartyID
+	// MaxBodyBytes bounds a request body (DefaultMaxBodyBytes when 0).
+	MaxBodyBytes int64
+	// StreamBuffer is how many entries a stream client may fall behind the
+	// feed before it is dropped (DefaultStreamBuffer when 0).
+	StreamBuffer int
+	// Logger receives request errors; nil discards them.
+	Logger *slog.Logger
+	// Registry is where the server registers its metrics and what /metrics
+	// serves; nil makes a registry of its own.
+	Registry *prometheus.Registry
+	// Ready answers /readyz: nil error means ready. A nil Ready is always
+	// ready.
+	Ready func() error
+}
+
+// Server serves truce's HTTP API. Make one with New.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	metrics *metrics
+
+	tokensMu sync.RWMutex
+	tokens   map[[32]byte]truce.Token // cache of tokens found in the store
+
+	// Set by tests before serving.
+	heartbeat     time.Duration                // interval of ": ping" on streams
+	retry         time.Duration                // the "retry:" a stream announces
+	observeCommit func(d time.Duration, n int) // called after each ingest Append
+}
+
+// route is one pattern the server serves.
+type route struct {
+	method, path string
+	auth         bool // needs a bearer token
+	handle       func(s *Server, w http.ResponseWriter, r *http.Request)
+}
+
+func (rt route) pattern() string { return rt.method + " " + rt.path }
+
+// routeTable lists every route: the mux is built from it, and the OpenAPI
+// test checks the document against it.
+func routeTable() []route {
+	return []route{
+		{http.MethodPost, "/api/v1/observations", true, (*Server).postObservations},
+		{http.MethodGet, "/api/v1/observations", true, (*Server).listObservations},
+		{http.MethodGet, "/api/v1/observations/{id}", true, (*Server).getObservation},
+		{http.MethodGet, "/api/v1/stream", true, (*Server).stream},
+		{http.MethodGet, "/api/v1/openapi.json", false, (*Server).openAPI},
+		{http.MethodGet, "/healthz", false, (*Server).healthz},
+		{http.MethodGet, "/readyz", false, (*Server).readyz},
+		{http.MethodGet, "/metrics", false, nil}, // promhttp, set in New
+	}
+}
+
+// New returns a server for cfg, its metrics registered in cfg.Registry.
+func New(cfg Config) (*Server, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("httpapi: new server: no store")
+	case cfg.Feed == nil:
+		return nil, errors.New("httpapi: new server: no feed")
+	case cfg.Now == nil:
+		return nil, errors.New("httpapi: new server: no clock")
+	case cfg.MaxBodyBytes < 0 || cfg.StreamBuffer < 0:
+		return nil, errors.New("httpapi: new server: negative limit")
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.StreamBuffer == 0 {
+		cfg.StreamBuffer = DefaultStreamBuffer
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	s := &Server{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		mux:       http.NewServeMux(),
+		tokens:    map[[32]byte]truce.Token{},
+		heartbeat: defaultHeartbeat,
+		retry:     defaultRetry,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	m, err := newMetrics(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+	for _, rt := range routeTable() {
+		var h http.Handler
+		if rt.handle == nil {
+			h = m.handler(cfg.Registry)
+		} else {
+			handle := rt.handle
+			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handle(s, w, r) })
+		}
+		if rt.auth {
+			h = s.authenticate(h)
+		}
+		s.mux.Handle(rt.pattern(), s.instrument(rt.pattern(), h))
+	}
+	return s, nil
+}
+
+// Handler returns the handler serving every route.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		// No route: the mux answers 404, or 405 with Allow; make its
+		// plain text body JSON like every other error.
+		s.instrument("unmatched", s.mux).ServeHTTP(&jsonStatusWriter{ResponseWriter: w}, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(); err != nil {
+			writeErrorMessage(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ready\n"))
+}
+
+// statusWriter records the status code a handler sent.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// jsonStatusWriter replaces the mux's plain text 404 and 405 bodies by
+// JSON error bodies.
+type jsonStatusWriter struct {
+	http.ResponseWriter
+	swallow bool
+}
+
+func (w *jsonStatusWriter) WriteHeader(code int) {
+	if code == http.StatusNotFound || code == http.StatusMethodNotAllowed {
+		w.swallow = true
+		msg := "no such route"
+		if code == http.StatusMethodNotAllowed {
+			msg = "method not allowed"
+		}
+		writeErrorMessage(w.ResponseWriter, code, msg)
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *jsonStatusWriter) Write(b []byte) (int, error) {
+	if w.swallow {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *jsonStatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
