@@ -248,7 +248,7 @@ type point struct {
 }
 
 func (p point) geo() geo.Point {
-	return geo.Point{Lat: float64(p.Lat) * truce.DegreeUnit, Lon: float64(p.Lon) * truce.DegreeUnit}
+	return geo.Point{Lat: truce.FromUnits(p.Lat, truce.DegreeUnit), Lon: truce.FromUnits(p.Lon, truce.DegreeUnit)}
 }
 
 type wireObservation struct {
@@ -344,18 +344,18 @@ func Decode(b []byte) (Entry, error) {
 			obs.Marking.RelTo = append(obs.Marking.RelTo, truce.OrgID(r))
 		}
 		if l := o.Location; l != nil {
-			obs.Location = &truce.Location{Point: l.geo(), CEP: float64(l.CEP) * truce.MetreUnit}
+			obs.Location = &truce.Location{Point: l.geo(), CEP: truce.FromUnits(l.CEP, truce.MetreUnit)}
 		}
 		if v := o.Observer; v != nil {
 			obs.Observer = &truce.Observer{
 				Point:       v.geo(),
-				Bearing:     float64(v.Bearing) * truce.BearingUnit,
-				DistanceMin: float64(v.DistMin) * truce.MetreUnit,
-				DistanceMax: float64(v.DistMax) * truce.MetreUnit,
+				Bearing:     truce.FromUnits(v.Bearing, truce.BearingUnit),
+				DistanceMin: truce.FromUnits(v.DistMin, truce.MetreUnit),
+				DistanceMax: truce.FromUnits(v.DistMax, truce.MetreUnit),
 			}
 		}
 		if o.FireBearing != nil {
-			obs.FireBearing, obs.HasFireBearing = float64(*o.FireBearing)*truce.BearingUnit, true
+			obs.FireBearing, obs.HasFireBearing = truce.FromUnits(*o.FireBearing, truce.BearingUnit), true
 		}
 		e.Observation = obs
 	}

@@ -216,8 +216,17 @@ func roundPoint(p geo.Point) geo.Point {
 }
 
 // Round rounds x to a whole number of units (half away from zero), the
-// way the journal stores it: Round(Round(x, u), u) == Round(x, u).
-func Round(x, unit float64) float64 { return float64(Units(x, unit)) * unit }
+// way the journal stores it: Round(Round(x, u), u) == Round(x, u), and
+// the result is the float64 nearest to the decimal value (48.1, not
+// 48.099999999999994).
+func Round(x, unit float64) float64 { return FromUnits(Units(x, unit), unit) }
 
 // Units returns x as a whole number of units, rounded half away from zero.
-func Units(x, unit float64) int64 { return int64(math.Round(x / unit)) }
+func Units(x, unit float64) int64 { return int64(math.Round(x * perUnit(unit))) }
+
+// FromUnits returns n units as a float64: the one nearest to n × unit.
+func FromUnits(n int64, unit float64) float64 { return float64(n) / perUnit(unit) }
+
+// perUnit returns how many units make one: an exact integer for the
+// decimal units used here, whose reciprocals are not exact in binary.
+func perUnit(unit float64) float64 { return math.Round(1 / unit) }
