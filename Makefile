@@ -22,10 +22,18 @@ lint:
 fuzz:
 	$(GO) test ./internal/geo -run '^$$' -fuzz FuzzDecodeFeatures -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/agreement -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/journal -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	for f in FuzzJSON FuzzNDJSON FuzzCSV FuzzGeoJSON; do \
+		$(GO) test ./internal/ingest -run '^$$' -fuzz $$f -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 # The figures in BENCHMARKS.md.
 bench:
 	$(GO) test ./internal/agreement -run '^$$' -bench . -benchmem -count 3
+	$(GO) test ./internal/ingest -run '^$$' -bench Decode -benchmem -cpu 1 -count 3
+	$(GO) test ./internal/journal -run '^$$' -bench . -benchmem -count 3
+	$(GO) test ./internal/store/sqlite -run '^$$' -bench . -benchtime 20x -count 3
+	$(GO) test ./internal/httpapi -run '^$$' -bench . -benchtime 20x -count 3
 
 check:
 	bash .ci/run

@@ -60,6 +60,10 @@ func root() *command {
 		summary: "verify a ceasefire and coordinate the security guarantees around it",
 		subs: []*command{
 			agreementCommand(),
+			serveCommand(),
+			ingestCommand(),
+			tokenCommand(),
+			rebuildCommand(),
 			{name: "version", summary: "print the version of this build", flags: func(*flag.FlagSet) func(context.Context, *stdio, []string) error {
 				return func(_ context.Context, s *stdio, args []string) error {
 					if len(args) > 0 {

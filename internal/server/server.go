@@ -1,0 +1,171 @@
+// Package server wires truce together for `truce serve`: it opens the
+// store, connects the journal's feed to the HTTP API, makes the bootstrap
+// token on an empty database, listens, and shuts down gracefully (streams
+// are ended, in-flight requests finish, the journal is closed cleanly).
+//
+// It is the one place, with internal/cli, allowed to read the wall clock
+// and the system's randomness; it hands them to the packages below.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/truce-dev/truce/internal/agreement"
+	"github.com/truce-dev/truce/internal/auth"
+	"github.com/truce-dev/truce/internal/httpapi"
+	"github.com/truce-dev/truce/internal/journal"
+	"github.com/truce-dev/truce/internal/store"
+	"github.com/truce-dev/truce/internal/store/sqlite"
+	"github.com/truce-dev/truce/internal/truce"
+)
+
+// Options configure a server.
+type Options struct {
+	DB        string // SQLite file, made if missing
+	Addr      string // listen address, host:port; port 0 picks one
+	Agreement string // agreement file; "" for none (party claims are then not checked against parties)
+
+	MaxBodyBytes    int64         // request body limit; 0 for the API's default
+	ShutdownTimeout time.Duration // how long in-flight requests may take to finish; 0 for 10 s
+
+	// Out receives what an operator must see once: the bootstrap token.
+	Out    io.Writer
+	Logger *slog.Logger
+	// Listening, if set, is called with the bound address once the server
+	// accepts connections.
+	Listening func(addr net.Addr)
+}
+
+// Run serves until ctx is done, then shuts down gracefully.
+func Run(ctx context.Context, opts Options) error {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var parties []truce.PartyID
+	if opts.Agreement != "" {
+		a, err := agreement.Load(opts.Agreement)
+		if err != nil {
+			return err
+		}
+		for _, p := range a.Parties {
+			parties = append(parties, p.ID)
+		}
+	}
+
+	feed := journal.NewFeed()
+	db, err := sqlite.Open(ctx, opts.DB, sqlite.Options{Now: time.Now, Committed: feed.Publish})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := Bootstrap(ctx, db, opts.Out, rand.Reader, time.Now()); err != nil {
+		return err
+	}
+
+	var stopping atomic.Bool
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api, err := httpapi.New(httpapi.Config{
+		Store:        db,
+		Feed:         feed,
+		Now:          time.Now,
+		Parties:      parties,
+		MaxBodyBytes: opts.MaxBodyBytes,
+		Logger:       log,
+		Registry:     reg,
+		Ready: func() error {
+			if stopping.Load() {
+				return errors.New("shutting down")
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "db", opts.DB)
+	if opts.Listening != nil {
+		opts.Listening(ln.Addr())
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	stopping.Store(true)
+	feed.Close() // ends every stream, so Shutdown need not wait for them
+	timeout := opts.ShutdownTimeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown: requests still running were cut off", "err", err)
+		srv.Close()
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("serve: close journal: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// Bootstrap makes an admin token for the coalition when the store has
+// none, and prints it to out once: the first operator's way in.
+func Bootstrap(ctx context.Context, s store.Store, out io.Writer, rand io.Reader, now time.Time) error {
+	toks, err := s.Tokens(ctx)
+	if err != nil {
+		return err
+	}
+	if len(toks) > 0 {
+		return nil
+	}
+	secret, tok, err := auth.New(rand, "coalition", truce.OrgCoalition, truce.RoleAdmin, "bootstrap", now)
+	if err != nil {
+		return err
+	}
+	if err := CreateToken(ctx, s, tok); err != nil {
+		return err
+	}
+	if out != nil {
+		fmt.Fprintf(out, "This is a new database. Bootstrap admin token for organisation coalition (shown once, keep it safe):\n%s\n", secret)
+	}
+	return nil
+}
+
+// CreateToken journals the creation of tok.
+func CreateToken(ctx context.Context, s store.Store, tok truce.Token) error {
+	entries := []journal.Entry{{Kind: journal.KindToken, Org: "coalition", Token: &tok}}
+	if _, err := s.Append(ctx, entries); err != nil {
+		return fmt.Errorf("create token: %w", err)
+	}
+	return nil
+}
