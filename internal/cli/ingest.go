@@ -121,6 +121,9 @@ func ingestFiles(fs *flag.FlagSet) func(context.Context, *stdio, []string) error
 			return fmt.Errorf("%w\n(records acknowledged before this are kept; sending the files again is safe: duplicates are skipped)", ferr)
 		}
 		if total.rejected > 0 {
+			if total.rejected == 1 {
+				return errors.New("1 record rejected")
+			}
 			return fmt.Errorf("%s records rejected", thousands(float64(total.rejected), 0))
 		}
 		return nil
