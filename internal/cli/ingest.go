@@ -63,7 +63,7 @@ func ingestFiles(fs *flag.FlagSet) func(context.Context, *stdio, []string) error
 		if *batchSize < 1 || *batchSize > 100000 {
 			return usagef("--batch must be between 1 and 100000")
 		}
-		if *format != "" && !validFormat(ingest.Format(*format)) {
+		if *format != "" && !ingest.Format(*format).Valid() {
 			return usagef("--format %q: want json, ndjson, csv or geojson", *format)
 		}
 		opts := ingest.Options{Now: time.Now()}
@@ -128,14 +128,6 @@ func ingestFiles(fs *flag.FlagSet) func(context.Context, *stdio, []string) error
 		}
 		return nil
 	}
-}
-
-func validFormat(f ingest.Format) bool {
-	switch f {
-	case ingest.JSON, ingest.NDJSON, ingest.CSV, ingest.GeoJSON:
-		return true
-	}
-	return false
 }
 
 type tally struct{ records, accepted, duplicates, rejected int }

@@ -32,7 +32,7 @@ func TestOfflineJournal(t *testing.T) {
 		t.Errorf("ingest mixed.csv: code %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
 
-	code, out, errOut = run(t, "token", "create", "--db", db, "--org", "UA", "--role", "liaison")
+	code, _, errOut = run(t, "token", "create", "--db", db, "--org", "UA", "--role", "liaison")
 	if code != 2 || !strings.Contains(errOut, "--kind") {
 		t.Errorf("token create for a new organisation without --kind: code %d, stderr %q", code, errOut)
 	}

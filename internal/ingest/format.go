@@ -49,7 +49,8 @@ func (f Format) MediaType() string {
 	return ""
 }
 
-func (f Format) valid() bool { return f.MediaType() != "" }
+// Valid reports whether f is one of the four formats.
+func (f Format) Valid() bool { return f.MediaType() != "" }
 
 // FormatOfFile picks the format of a file from its name's extension (.json,
 // .ndjson, .jsonl, .csv, .geojson, case ignored), or failing that from head,
