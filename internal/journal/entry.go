@@ -44,25 +44,27 @@ func (e *Entry) Marking() truce.Marking {
 type Key [16]byte
 
 // Key returns e's idempotency key, if it has one: for an observation, a
-// hash of its source and source id; for a token, the first 16 bytes of its
+// hash of the recording organisation, its source and source id (so one
+// organisation can neither see nor suppress another's reports by reusing
+// their ids); for a token, the first 16 bytes of its
 // hash (the same token is never recorded twice).
 func (e *Entry) Key() (Key, bool) {
 	switch {
 	case e.Kind == KindObservation && e.Observation != nil:
-		return ObservationKey(e.Observation.Source, e.Observation.SourceID), true
+		return ObservationKey(e.Org, e.Observation.Source, e.Observation.SourceID), true
 	case e.Kind == KindToken && e.Token != nil:
 		return Key(e.Token.Hash[:16]), true
 	}
 	return Key{}, false
 }
 
-// ObservationKey returns the idempotency key of the observation source
-// reported as sourceID: the first 16 bytes of SHA-256 over the length-
-// prefixed pair.
-func ObservationKey(source, sourceID string) Key {
+// ObservationKey returns the idempotency key of the observation that org
+// recorded from source as sourceID: the first 16 bytes of SHA-256 over the
+// three strings, each prefixed by its length (4 bytes, big-endian).
+func ObservationKey(org truce.OrgID, source, sourceID string) Key {
 	h := sha256.New()
 	var n [4]byte
-	for _, s := range []string{source, sourceID} {
+	for _, s := range []string{string(org), source, sourceID} {
 		n[0], n[1], n[2], n[3] = byte(len(s)>>24), byte(len(s)>>16), byte(len(s)>>8), byte(len(s))
 		h.Write(n[:])
 		h.Write([]byte(s))

@@ -202,7 +202,7 @@ func testDuplicates(t *testing.T, s *suite) {
 	a, b := g.observation("monitor"), g.observation("monitor")
 	a2 := a // same source and source id, different content: still a duplicate
 	a2.Text = "reported again"
-	out := mustAppend(t, st, entry("GBR", a), entry("GBR", b), entry("UA", a2), entry("GBR", b))
+	out := mustAppend(t, st, entry("GBR", a), entry("GBR", b), entry("GBR", a2), entry("GBR", b))
 	want := []store.Outcome{{Seq: 1}, {Seq: 2}, {Seq: 1, Duplicate: true}, {Seq: 2, Duplicate: true}}
 	if !reflect.DeepEqual(out, want) {
 		t.Errorf("append with repeats: got %v, want %v", out, want)
@@ -232,6 +232,13 @@ func testDuplicates(t *testing.T, s *suite) {
 	if want := []store.Outcome{{Seq: 4}}; !reflect.DeepEqual(out, want) {
 		t.Errorf("same source id, other source: got %v, want %v", out, want)
 	}
+	// The same source and source id recorded by another organisation is
+	// that organisation's own report: one organisation can neither learn of
+	// nor suppress another's records by reusing their ids.
+	out = mustAppend(t, st, entry("UA", a))
+	if want := []store.Outcome{{Seq: 5}}; !reflect.DeepEqual(out, want) {
+		t.Errorf("same source and id, other organisation: got %v, want %v", out, want)
+	}
 	// Concurrent appends of the same observations: each is written once.
 	var wg sync.WaitGroup
 	e := g.observation("acoustic-1")
@@ -247,8 +254,8 @@ func testDuplicates(t *testing.T, s *suite) {
 	wg.Wait()
 	news := 0
 	for _, out := range outs {
-		if len(out) == 1 && out[0].Seq != 5 {
-			t.Errorf("concurrent repeats: got %v, want seq 5", out)
+		if len(out) == 1 && out[0].Seq != 6 {
+			t.Errorf("concurrent repeats: got %v, want seq 6", out)
 		}
 		if len(out) == 1 && !out[0].Duplicate {
 			news++
