@@ -23,7 +23,9 @@ import (
 
 // TestCrashSafety runs truce serve as a child process, ingests into it from
 // several clients at once, and kills it with SIGKILL at a random moment,
-// twenty times over. After each kill: every acknowledged observation is in
+// twenty-one times over: in turn once a random number of batches has been
+// acknowledged, after a random delay while requests are in flight, and
+// during start-up (opening the database, catching up, migrating). After each kill: every acknowledged observation is in
 // the journal exactly once, sequence numbers are contiguous, and the
 // projections equal a rebuild.
 func TestCrashSafety(t *testing.T) {
@@ -39,9 +41,19 @@ func TestCrashSafety(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2026, 11))
 	acked := map[string]bool{} // source_id of every acknowledged observation
 	var token string
-	const rounds = 20
+	const rounds = 21
 	for round := range rounds {
-		srv := startServer(t, bin, db)
+		mode := round % 3
+		var startupKill time.Duration = -1
+		if mode == 2 {
+			startupKill = time.Duration(rng.IntN(20_000)) * time.Microsecond
+		}
+		srv := startServer(t, bin, db, startupKill)
+		if mode == 2 { // killed while starting, or soon after
+			srv.cmd.Wait()
+			checkJournal(t, db, acked, round)
+			continue
+		}
 		if round == 0 {
 			token = srv.token
 			if token == "" {
@@ -64,6 +76,10 @@ func TestCrashSafety(t *testing.T) {
 				srv.cmd.Process.Kill()
 				close(killed)
 			})
+		}
+		if mode == 1 {
+			timer := time.AfterFunc(time.Duration(1+rng.IntN(300))*time.Millisecond, func() { mu.Lock(); kill(); mu.Unlock() })
+			defer timer.Stop()
 		}
 		var wg sync.WaitGroup
 		for c := range 3 {
@@ -92,7 +108,7 @@ func TestCrashSafety(t *testing.T) {
 						acked[id] = true
 					}
 					batches++
-					if batches >= killAfter {
+					if mode == 0 && batches >= killAfter {
 						kill()
 					}
 					mu.Unlock()
@@ -114,7 +130,10 @@ type child struct {
 // startServer starts truce serve on a free port and waits until it says
 // where it listens. Its standard output and error share one pipe, so the
 // bootstrap token, printed before the server listens, comes first.
-func startServer(t *testing.T, bin, db string) *child {
+//
+// With kill >= 0 the server is killed that long after it starts, and c.url
+// is "" if it never got to listen.
+func startServer(t *testing.T, bin, db string, kill time.Duration) *child {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--db", db, "--addr", "127.0.0.1:0", "--log", "warn")
 	r, w, err := os.Pipe()
@@ -127,6 +146,9 @@ func startServer(t *testing.T, bin, db string) *child {
 	}
 	w.Close()
 	t.Cleanup(func() { cmd.Process.Kill(); r.Close() })
+	if kill >= 0 {
+		time.AfterFunc(kill, func() { cmd.Process.Kill() })
+	}
 	c := &child{cmd: cmd}
 	sc := bufio.NewScanner(r)
 	var said []string
@@ -141,7 +163,7 @@ func startServer(t *testing.T, bin, db string) *child {
 			break
 		}
 	}
-	if c.url == "" {
+	if c.url == "" && kill < 0 {
 		t.Fatalf("truce serve did not say where it listens (%v):\n%s", sc.Err(), strings.Join(said, "\n"))
 	}
 	go io.Copy(io.Discard, r)

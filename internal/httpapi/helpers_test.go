@@ -34,6 +34,7 @@ func testClock() time.Time { return testNow }
 // served over loopback HTTP.
 type testEnv struct {
 	db   *sqlite.DB
+	path string // of the database
 	feed *journal.Feed
 	s    *Server
 	ts   *httptest.Server
@@ -50,7 +51,8 @@ func newEnv(t testing.TB, edit func(*Config), hooks ...func(*Server)) *testEnv {
 	ctx := context.Background()
 	e := &testEnv{feed: journal.NewFeed(), reg: prometheus.NewRegistry(), finished: make(chan string, 64)}
 	var err error
-	e.db, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "truce.db"), sqlite.Options{Now: testClock, Committed: e.feed.Publish})
+	e.path = filepath.Join(t.TempDir(), "truce.db")
+	e.db, err = sqlite.Open(ctx, e.path, sqlite.Options{Now: testClock, Committed: e.feed.Publish})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

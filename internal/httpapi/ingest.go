@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"time"
 
 	"github.com/truce-dev/truce/internal/ingest"
 	"github.com/truce-dev/truce/internal/journal"
@@ -16,7 +17,9 @@ import (
 type ingestResult struct {
 	Accepted   int         `json:"accepted"`   // newly journaled
 	Duplicates int         `json:"duplicates"` // journaled before (same source and source_id)
-	Rejected   []rejection `json:"rejected"`   // invalid records, in input order
+	Rejected   []rejection `json:"rejected"`   // invalid records, in input order (the first maxListedRejections)
+	// RejectedCount is how many records were rejected, listed or not.
+	RejectedCount int `json:"rejected_count"`
 	// Error is set when nothing was journaled because every record was
 	// rejected (or there was none): the response is then a 422.
 	Error string `json:"error,omitempty"`
@@ -28,6 +31,14 @@ type rejection struct {
 	Line  int    `json:"line,omitempty"` // its first line, from 1, when the format has lines
 	Field string `json:"field,omitempty"`
 	Error string `json:"error"`
+}
+
+// reject counts a rejected record and lists it if the list has room.
+func (res *ingestResult) reject(r rejection) {
+	res.RejectedCount++
+	if len(res.Rejected) < maxListedRejections {
+		res.Rejected = append(res.Rejected, r)
+	}
 }
 
 // bodyReader remembers the first error reading the request body, whatever
@@ -64,6 +75,18 @@ func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// Bound what ingest holds: a few requests decode at once, each up to
+	// MaxRecords records, and each must arrive within bodyTimeout.
+	select {
+	case s.ingesting <- struct{}{}:
+		defer func() { <-s.ingesting }()
+	case <-r.Context().Done():
+		return
+	}
+	// A network deadline is wall-clock time, not the domain's clock.
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		s.log.Warn("ingest: set read deadline", "error", err)
+	}
 	body := &bodyReader{r: http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)}
 	dec := ingest.NewDecoder(body, format, ingest.Options{Now: s.cfg.Now(), Parties: s.cfg.Parties})
 	var (
@@ -79,8 +102,12 @@ func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
 			s.badBody(w, r, body.err, err)
 			return
 		}
+		if i >= s.cfg.MaxRecords {
+			writeErrorMessage(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("more than %d records in one request: send smaller batches", s.cfg.MaxRecords))
+			return
+		}
 		if rej != nil {
-			res.Rejected = append(res.Rejected, rejection{Index: rej.Index, Line: rej.Line, Field: rej.Field, Error: rej.Reason})
+			res.reject(rejection{Index: rej.Index, Line: rej.Line, Field: rej.Field, Error: rej.Reason})
 			continue
 		}
 		if p.Kind == truce.OrgParty {
@@ -91,7 +118,7 @@ func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
 				obs.Party = own
 			case own:
 			default:
-				res.Rejected = append(res.Rejected, rejection{Index: i, Line: dec.Line(), Field: "party", Error: fmt.Sprintf("party %s may only report its own claims, not %s's", own, obs.Party)})
+				res.reject(rejection{Index: i, Line: dec.Line(), Field: "party", Error: fmt.Sprintf("party %s may only report its own claims, not %s's", own, obs.Party)})
 				continue
 			}
 		}
@@ -103,10 +130,10 @@ func (s *Server) postObservations(w http.ResponseWriter, r *http.Request) {
 		s.badBody(w, r, body.err, body.err)
 		return
 	}
-	s.metrics.observations.WithLabelValues("rejected").Add(float64(len(res.Rejected)))
+	s.metrics.observations.WithLabelValues("rejected").Add(float64(res.RejectedCount))
 	if len(entries) == 0 {
 		res.Error = "every record was rejected"
-		if len(res.Rejected) == 0 {
+		if res.RejectedCount == 0 {
 			res.Error = "no records"
 		}
 		writeJSON(w, http.StatusUnprocessableEntity, res)

@@ -249,3 +249,25 @@ func TestIngestRecord(t *testing.T) {
 		t.Errorf("defaults not filled in: %s", b)
 	}
 }
+
+// TestIngestBounds: one request holds at most MaxRecords records, and an
+// answer lists at most 1,000 rejections while counting them all.
+func TestIngestBounds(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxRecords = 1500 })
+	monitor := e.token(t, "MISSION", truce.OrgCoalition, truce.RoleMonitor)
+	before := e.head(t)
+	if status, _ := e.post(t, monitor, "application/x-ndjson", ndjson("m", "big", 1501)); status != 413 {
+		t.Errorf("1,501 records: got %d, want 413", status)
+	}
+	if h := e.head(t); h != before {
+		t.Errorf("1,501 records: journal grew from %d to %d, want nothing journaled", before, h)
+	}
+	bad := strings.Repeat(`{"source":"m","source_id":"x","method":"seen","category":"impact","time":"2026-03-01T09:00:00Z","lat":91,"lon":37.9,"cep_m":100}`+"\n", 1200)
+	status, res := e.post(t, monitor, "application/x-ndjson", bad+ndjson("m", "ok", 3))
+	if status != 200 || res.Accepted != 3 || res.RejectedCount != 1200 || len(res.Rejected) != 1000 {
+		t.Errorf("1,200 bad and 3 good: got %d, accepted %d, rejected_count %d, %d listed; want 200, 3, 1200, 1000 listed", status, res.Accepted, res.RejectedCount, len(res.Rejected))
+	}
+	if len(res.Rejected) > 0 && (res.Rejected[999].Index != 999 || res.Rejected[999].Line != 1000 || res.Rejected[999].Field != "lat") {
+		t.Errorf("last listed rejection: got %+v, want index 999, line 1000, field lat", res.Rejected[999])
+	}
+}

@@ -15,8 +15,18 @@ import (
 
 // Defaults of Config's optional fields.
 const (
-	DefaultMaxBodyBytes = 64 << 20
-	DefaultStreamBuffer = 4096
+	DefaultMaxBodyBytes = 16 << 20
+	DefaultMaxRecords   = 20000
+	DefaultStreamBuffer = 64
+	// DefaultConcurrentIngest is how many POSTs of observations are decoded
+	// at once; more wait their turn. With MaxRecords it bounds the memory
+	// ingest may hold.
+	DefaultConcurrentIngest = 4
+	// maxListedRejections is how many rejected records one answer lists;
+	// rejected_count says how many there were.
+	maxListedRejections = 1000
+	// bodyTimeout is how long a client may take to send a request body.
+	bodyTimeout = 2 * time.Minute
 	defaultHeartbeat    = 15 * time.Second
 	defaultRetry        = 2 * time.Second
 )
@@ -33,7 +43,10 @@ type Config struct {
 	Parties []truce.PartyID
 	// MaxBodyBytes bounds a request body (DefaultMaxBodyBytes when 0).
 	MaxBodyBytes int64
-	// StreamBuffer is how many entries a stream client may fall behind the
+	// MaxRecords bounds the records of one request (DefaultMaxRecords
+	// when 0): a bigger batch is answered 413 and nothing is journaled.
+	MaxRecords int
+	// StreamBuffer is how many commits a stream client may fall behind the
 	// feed before it is dropped (DefaultStreamBuffer when 0).
 	StreamBuffer int
 	// Logger receives request errors; nil discards them.
@@ -52,6 +65,8 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	metrics *metrics
+
+	ingesting chan struct{} // a slot per POST of observations being decoded
 
 	tokensMu sync.RWMutex
 	tokens   map[[32]byte]truce.Token // cache of tokens found in the store
@@ -95,7 +110,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("httpapi: new server: no feed")
 	case cfg.Now == nil:
 		return nil, errors.New("httpapi: new server: no clock")
-	case cfg.MaxBodyBytes < 0 || cfg.StreamBuffer < 0:
+	case cfg.MaxBodyBytes < 0 || cfg.StreamBuffer < 0 || cfg.MaxRecords < 0:
 		return nil, errors.New("httpapi: new server: negative limit")
 	}
 	if cfg.MaxBodyBytes == 0 {
@@ -103,6 +118,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.StreamBuffer == 0 {
 		cfg.StreamBuffer = DefaultStreamBuffer
+	}
+	if cfg.MaxRecords == 0 {
+		cfg.MaxRecords = DefaultMaxRecords
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
@@ -112,6 +130,7 @@ func New(cfg Config) (*Server, error) {
 		log:       cfg.Logger,
 		mux:       http.NewServeMux(),
 		tokens:    map[[32]byte]truce.Token{},
+		ingesting: make(chan struct{}, DefaultConcurrentIngest),
 		heartbeat: defaultHeartbeat,
 		retry:     defaultRetry,
 	}

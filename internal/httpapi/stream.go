@@ -58,11 +58,17 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	// between is missed; what both hold is skipped by sequence number.
 	sub := s.cfg.Feed.Subscribe(s.cfg.StreamBuffer)
 	defer func() { sub.Close() }()
-	if !resume {
-		if after, err = s.cfg.Store.Head(ctx); err != nil {
-			s.writeError(w, r, fmt.Errorf("httpapi: stream: %w", err))
-			return
-		}
+	head, err := s.cfg.Store.Head(ctx)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("httpapi: stream: %w", err))
+		return
+	}
+	switch {
+	case !resume:
+		after = head
+	case after > head:
+		s.writeError(w, r, invalid("Last-Event-ID", fmt.Sprintf("event %d is beyond the journal's last entry, %d", after, head)))
+		return
 	}
 
 	s.metrics.streamClients.Inc()
@@ -99,34 +105,48 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		case <-ctx.Done():
 			return
 		case <-heartbeat.C:
+			// Entries another process journaled (truce ingest --db, token
+			// create) reach no feed here: look for them now and then.
+			if head, err := s.cfg.Store.Head(ctx); err == nil && head > st.last {
+				if err := st.replay(ctx, head); err != nil {
+					st.fail(ctx, err)
+					return
+				}
+			}
 			st.buf = append(st.buf[:0], ": ping\n\n"...)
 			if st.flush() != nil {
 				return
 			}
-		case e, ok := <-sub.C:
+		case batch, ok := <-sub.C:
 			if !ok {
 				if sub.Lost() {
 					st.lost()
 				}
 				return // lost, or the feed closed: the server is shutting down
 			}
-			if e.Seq <= st.last {
-				continue
-			}
-			if e.Seq > st.last+1 {
-				// Journaled but not published here (by another process):
-				// read them from the store first.
-				if err := st.replay(ctx, e.Seq-1); err != nil {
-					st.fail(ctx, err)
+			for i := range batch {
+				e := &batch[i]
+				if e.Seq <= st.last {
+					continue
+				}
+				if e.Seq > st.last+1 {
+					// Journaled but not published here (by another process):
+					// read them from the store first.
+					if err := st.replay(ctx, e.Seq-1); err != nil {
+						st.fail(ctx, err)
+						return
+					}
+				}
+				if err := st.send(e); err != nil {
 					return
 				}
-			}
-			if err := st.send(&e); err != nil {
-				return
 			}
 		}
 	}
 }
+
+// writeTimeout bounds how long one write to a stream client may block.
+const writeTimeout = 30 * time.Second
 
 // streamStart returns the sequence number after which to stream, and
 // whether the client asked for one (else the stream starts at the head).
@@ -143,7 +163,7 @@ func streamStart(r *http.Request) (after uint64, resume bool, err error) {
 	if v == "" {
 		return 0, false, nil
 	}
-	after, err = strconv.ParseUint(v, 10, 64)
+	after, err = strconv.ParseUint(v, 10, 63)
 	if err != nil {
 		return 0, false, invalid(name, fmt.Sprintf("%q is not an event id (a journal sequence number)", v))
 	}
@@ -163,8 +183,13 @@ type streamer struct {
 // errClientGone wraps the failure to write to the client.
 var errClientGone = errors.New("writing to the client")
 
-// flush writes buf and flushes it to the client.
+// flush writes buf and flushes it to the client. A client that takes more
+// than writeTimeout to take an event is dropped.
 func (st *streamer) flush() error {
+	// A network deadline is wall-clock time, not the domain's clock.
+	if err := st.rc.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return fmt.Errorf("%w: %w", errClientGone, err)
+	}
 	_, err := st.w.Write(st.buf)
 	if err == nil {
 		err = st.rc.Flush()
@@ -189,6 +214,9 @@ func (st *streamer) event(e *journal.Entry) (bool, error) {
 		rec := record(&store.ObservationRecord{ID: e.Seq, Recorded: e.Time, Org: e.Org, Observation: *e.Observation})
 		kind, data = "observation", rec
 	case e.Kind == journal.KindToken && e.Token != nil:
+		if st.p.Role != truce.RoleAdmin {
+			return false, nil // administration: for its organisation's admins only
+		}
 		t := e.Token
 		created := t.Created
 		if created.IsZero() {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/goccy/go-json"
 	"github.com/truce-dev/truce/internal/api"
+	"github.com/truce-dev/truce/internal/journal"
+	"github.com/truce-dev/truce/internal/store/sqlite"
 	"github.com/truce-dev/truce/internal/truce"
 )
 
@@ -46,7 +48,7 @@ func seqs(from, to uint64) []uint64 {
 
 func TestStreamResume(t *testing.T) {
 	e := newEnv(t, nil)
-	reader := e.token(t, "GBR", truce.OrgNation, truce.RoleViewer) // seq 1, not visible to GBR? it is: its own org
+	reader := e.token(t, "GBR", truce.OrgNation, truce.RoleViewer) // seq 1
 	var obs []truce.Observation
 	for i := range 10 {
 		obs = append(obs, fixture("s", fmt.Sprint("a", i), green))
@@ -55,6 +57,7 @@ func TestStreamResume(t *testing.T) {
 	if ids[0] != 2 || ids[9] != 11 {
 		t.Fatalf("fixture ids %v", ids)
 	}
+	admin := e.token(t, "GBR", truce.OrgNation, truce.RoleAdmin) // seq 12
 
 	tests := []struct {
 		name        string
@@ -71,7 +74,8 @@ func TestStreamResume(t *testing.T) {
 			defer cancel()
 			r := e.openStream(t, ctx, reader, tt.lastEventID, tt.query)
 			head := e.head(t)
-			readIDs(t, r, seqs(6, head)) // the backlog
+			readIDs(t, r, seqs(6, 11)) // the backlog (12, a token, is for admins)
+			readIDs(t, r, seqs(13, head))
 			more := e.appendObservations(t, "MISSION", fixture("s", "live-"+tt.name, green), fixture("s", "live2-"+tt.name, green))
 			readIDs(t, r, more) // then live, nothing repeated
 		})
@@ -89,10 +93,13 @@ func TestStreamResume(t *testing.T) {
 		readIDs(t, r, more)
 	})
 
-	t.Run("token entries of its organisation", func(t *testing.T) {
+	t.Run("token entries of its organisation, to its admins", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		r := e.openStream(t, ctx, reader, "0", "")
+		if ev, err := e.openStream(t, ctx, reader, "0", "").nextEvent(); err != nil || ev.event == "token" {
+			t.Fatalf("viewer: got %+v, %v; want no token event", ev, err)
+		}
+		r := e.openStream(t, ctx, admin, "0", "")
 		ev, err := r.nextEvent()
 		if err != nil || ev.event != "token" || ev.id != "1" {
 			t.Fatalf("got %+v, %v; want token event 1", ev, err)
@@ -106,7 +113,7 @@ func TestStreamResume(t *testing.T) {
 		}
 	})
 
-	for _, bad := range []struct{ header, query string }{{"x", ""}, {"", "?after=-1"}, {"", "?from=1"}} {
+	for _, bad := range []struct{ header, query string }{{"x", ""}, {"", "?after=-1"}, {"", "?from=1"}, {"999999", ""}, {"9223372036854775808", ""}, {"", "?after=18446744073709551615"}} {
 		rq := request{method: "GET", path: "/api/v1/stream" + bad.query, token: reader}
 		if bad.header != "" {
 			rq.header = map[string]string{"Last-Event-ID": bad.header}
@@ -142,7 +149,7 @@ func TestStreamConcurrentAppends(t *testing.T) {
 // "event: lost" while ingest goes on at full speed, and a client that
 // reads and reconnects as told receives every entry exactly once.
 func TestStreamSlowClient(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.StreamBuffer = 8 })
+	e := newEnv(t, func(c *Config) { c.StreamBuffer = 1 })
 	monitor := e.token(t, "MISSION", truce.OrgCoalition, truce.RoleMonitor) // seq 1
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -151,7 +158,7 @@ func TestStreamSlowClient(t *testing.T) {
 
 	// The fast client: reads all the time, and reconnects after "lost"
 	// from the id it is told.
-	const batches, size = 10, 1000
+	const batches, size = 30, 1000
 	total := uint64(1 + batches*size)
 	var (
 		wg        sync.WaitGroup
@@ -246,7 +253,7 @@ func TestStreamSlowClient(t *testing.T) {
 // when the client goes away; heartbeats keep an idle one alive.
 func TestStreamEnds(t *testing.T) {
 	e := newEnv(t, nil, func(s *Server) { s.heartbeat = time.Millisecond })
-	reader := e.token(t, "MISSION", truce.OrgCoalition, truce.RoleViewer)
+	reader := e.token(t, "MISSION", truce.OrgCoalition, truce.RoleAdmin) // admins see token events
 
 	t.Run("heartbeat", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -299,4 +306,28 @@ func TestStreamEnds(t *testing.T) {
 			t.Fatalf("got %v, want the end of the stream", err)
 		}
 	})
+}
+
+// TestStreamOtherWriter: entries another process appends to the same
+// database (truce ingest --db beside truce serve) reach the stream without
+// any local commit to reveal them.
+func TestStreamOtherWriter(t *testing.T) {
+	e := newEnv(t, nil, func(s *Server) { s.heartbeat = 5 * time.Millisecond })
+	reader := e.token(t, "MISSION", truce.OrgCoalition, truce.RoleAnalyst) // seq 1
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r := e.openStream(t, ctx, reader, "", "")
+
+	other, err := sqlite.Open(ctx, e.path, sqlite.Options{Now: testClock}) // publishes to no feed
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := fixture("offline", "o1", green)
+	if _, err := other.Append(ctx, []journal.Entry{{Kind: journal.KindObservation, Org: "MISSION", Observation: &obs}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Close(); err != nil {
+		t.Fatal(err)
+	}
+	readIDs(t, r, []uint64{2})
 }

@@ -5,10 +5,12 @@ import (
 	"sync/atomic"
 )
 
-// Feed fans committed entries out to live subscribers. Publishing never
-// blocks: a subscriber whose buffer is full is dropped and told so (Lost),
-// so that a slow reader never slows the journal; it resumes by reading the
-// journal from the last entry it saw. A Feed is safe for concurrent use.
+// Feed fans committed entries out to live subscribers, a commit at a time.
+// Publishing never blocks and copies nothing: each subscriber is handed the
+// same slice, and one whose buffer of commits is full is dropped and told
+// so (Lost), so that a slow reader never slows the journal; it resumes by
+// reading the journal from the last entry it saw. A Feed is safe for
+// concurrent use.
 type Feed struct {
 	mu     sync.Mutex
 	subs   map[*Subscription]struct{}
@@ -18,20 +20,20 @@ type Feed struct {
 // NewFeed returns a feed with no subscribers.
 func NewFeed() *Feed { return &Feed{subs: map[*Subscription]struct{}{}} }
 
-// Subscription receives the entries published after it was made, in order,
-// on C. C is closed when the subscription ends: by Close, by the feed's
+// Subscription receives the commits published after it was made, in order,
+// on C: each a slice of entries that it must not modify. C is closed when the subscription ends: by Close, by the feed's
 // Close, or because the subscriber fell more than its buffer behind (then
 // Lost reports true).
 type Subscription struct {
-	C    <-chan Entry
-	c    chan Entry
+	C    <-chan []Entry
+	c    chan []Entry
 	f    *Feed
 	lost atomic.Bool
 }
 
-// Subscribe returns a subscription buffering up to buffer entries.
+// Subscribe returns a subscription buffering up to buffer commits.
 func (f *Feed) Subscribe(buffer int) *Subscription {
-	c := make(chan Entry, max(buffer, 1))
+	c := make(chan []Entry, max(buffer, 1))
 	s := &Subscription{C: c, c: c, f: f}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -43,21 +45,21 @@ func (f *Feed) Subscribe(buffer int) *Subscription {
 	return s
 }
 
-// Publish hands entries to every subscriber without waiting.
+// Publish hands one commit's entries to every subscriber without waiting.
+// The feed keeps entries: the caller must not modify them afterwards.
 func (f *Feed) Publish(entries []Entry) {
+	if len(entries) == 0 {
+		return
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for s := range f.subs {
-	send:
-		for _, e := range entries {
-			select {
-			case s.c <- e:
-			default:
-				s.lost.Store(true)
-				delete(f.subs, s)
-				close(s.c)
-				break send
-			}
+		select {
+		case s.c <- entries:
+		default:
+			s.lost.Store(true)
+			delete(f.subs, s)
+			close(s.c)
 		}
 	}
 }

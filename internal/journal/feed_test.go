@@ -18,11 +18,13 @@ func entries(from, to uint64) []Entry {
 func recv(s *Subscription) (seqs []uint64, open bool) {
 	for {
 		select {
-		case e, ok := <-s.C:
+		case batch, ok := <-s.C:
 			if !ok {
 				return seqs, false
 			}
-			seqs = append(seqs, e.Seq)
+			for _, e := range batch {
+				seqs = append(seqs, e.Seq)
+			}
 		default:
 			return seqs, true
 		}
@@ -31,7 +33,7 @@ func recv(s *Subscription) (seqs []uint64, open bool) {
 
 func TestFeed(t *testing.T) {
 	f := NewFeed()
-	fast, slow := f.Subscribe(100), f.Subscribe(3)
+	fast, slow := f.Subscribe(100), f.Subscribe(2) // buffers of commits
 	if f.Len() != 2 {
 		t.Fatalf("len: got %d, want 2", f.Len())
 	}
@@ -40,16 +42,21 @@ func TestFeed(t *testing.T) {
 	if want := []uint64{1, 2}; !slices.Equal(got, want) || !open {
 		t.Errorf("slow: got %v, open %v, want %v, open", got, open, want)
 	}
-	f.Publish(entries(3, 6)) // 3 fit slow's buffer
-	f.Publish(entries(6, 8)) // slow is full: dropped
+	f.Publish(entries(3, 6)) // two commits fit slow's buffer
+	f.Publish(entries(6, 8))
+	if slow.Lost() {
+		t.Errorf("slow: Lost() = true with its buffer just full")
+	}
+	f.Publish(entries(8, 9)) // slow is full: dropped
 	if !slow.Lost() {
 		t.Errorf("slow: Lost() = false after its buffer filled")
 	}
 	got, open = recv(slow)
-	if want := []uint64{3, 4, 5}; !slices.Equal(got, want) || open {
+	if want := []uint64{3, 4, 5, 6, 7}; !slices.Equal(got, want) || open {
 		t.Errorf("slow after overflow: got %v, open %v, want %v then closed", got, open, want)
 	}
-	f.Publish(entries(8, 10))
+	f.Publish(entries(9, 10))
+	f.Publish(nil) // nothing to publish: no one hears of it
 	got, open = recv(fast)
 	if want := entrySeqs(1, 10); !slices.Equal(got, want) || !open {
 		t.Errorf("fast: got %v, open %v, want %v, open", got, open, want)

@@ -90,6 +90,9 @@ func Run(ctx context.Context, opts Options) error {
 			if stopping.Load() {
 				return errors.New("shutting down")
 			}
+			if _, err := db.Head(ctx); err != nil {
+				return fmt.Errorf("journal: %w", err)
+			}
 			return nil
 		},
 	})
@@ -163,7 +166,7 @@ func Bootstrap(ctx context.Context, s store.Store, out io.Writer, rand io.Reader
 
 // CreateToken journals the creation of tok.
 func CreateToken(ctx context.Context, s store.Store, tok truce.Token) error {
-	entries := []journal.Entry{{Kind: journal.KindToken, Org: "coalition", Token: &tok}}
+	entries := []journal.Entry{{Kind: journal.KindToken, Org: tok.Org, Token: &tok}}
 	if _, err := s.Append(ctx, entries); err != nil {
 		return fmt.Errorf("create token: %w", err)
 	}
