@@ -26,9 +26,9 @@ const (
 	// rejected_count says how many there were.
 	maxListedRejections = 1000
 	// bodyTimeout is how long a client may take to send a request body.
-	bodyTimeout = 2 * time.Minute
-	defaultHeartbeat    = 15 * time.Second
-	defaultRetry        = 2 * time.Second
+	bodyTimeout      = 2 * time.Minute
+	defaultHeartbeat = 15 * time.Second
+	defaultRetry     = 2 * time.Second
 )
 
 // Config is what a Server needs. Store, Feed and Now are required.
