@@ -32,6 +32,9 @@ var policy = map[string][]string{
 	"internal/store/sqlite":    {"internal/geo", "internal/journal", "internal/store", "internal/truce", "modernc.org/sqlite"},
 	"internal/store/storetest": {"internal/auth", "internal/geo", "internal/journal", "internal/store", "internal/truce"},
 	"internal/httpapi":         {"internal/api", "internal/auth", "internal/geo", "internal/ingest", "internal/journal", "internal/store", "internal/truce", "github.com/prometheus/client_golang/...", "github.com/goccy/go-json"},
+	"internal/fuse":            {"internal/geo", "internal/truce"},
+	"internal/assess":          {"internal/agreement", "internal/geo", "internal/truce"},
+	"internal/engine":          {"internal/agreement", "internal/assess", "internal/fuse", "internal/geo", "internal/journal", "internal/store", "internal/truce"},
 	"internal/server":          {"internal/agreement", "internal/auth", "internal/httpapi", "internal/journal", "internal/store", "internal/store/sqlite", "internal/truce", "github.com/prometheus/client_golang/..."},
 	"internal":                 {}, // this test
 }
