@@ -1,9 +1,16 @@
 package journal
 
 import (
+	"bytes"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gowebpki/jcs"
+
+	"github.com/truce-dev/truce/internal/truce"
 )
 
 // TestDocumentedExample keeps docs/journal.md honest: its example entry is
@@ -40,4 +47,41 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+}
+
+// TestDerivedEntries: level changes and triggers encode canonically, round
+// trip, and have keys that make a second derivation a duplicate.
+func TestDerivedEntries(t *testing.T) {
+	at := time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC)
+	for _, e := range []Entry{
+		{Seq: 7, Time: at, Kind: KindLevel, Org: "coalition", Level: &truce.LevelChange{Sector: "S3", From: truce.LevelTense, To: truce.LevelSerious, At: at, Scores: []float64{12.5, 40}}},
+		{Seq: 8, Time: at, Kind: KindTrigger, Org: "coalition", Trigger: &truce.Trigger{Fired: true, At: at, Critical: []string{"S1", "S3", "S4"}}},
+		{Seq: 9, Time: at, Kind: KindTrigger, Org: "coalition", Trigger: &truce.Trigger{At: at}},
+	} {
+		b, err := Encode(nil, &e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tb, err := jcs.Transform(b); err != nil || !bytes.Equal(tb, b) {
+			t.Errorf("entry %d is not RFC 8785 canonical: %s", e.Seq, b)
+		}
+		d, err := Decode(b)
+		if err != nil {
+			t.Fatalf("decode %s: %v", b, err)
+		}
+		if !reflect.DeepEqual(d, e) {
+			t.Errorf("round trip of %s:\ngot  %+v\nwant %+v", b, d, e)
+		}
+		if k, ok := e.Key(); !ok || k == (Key{}) {
+			t.Errorf("entry %d has no key", e.Seq)
+		}
+		if got := e.Marking(); got.TLP != truce.TLPGreen {
+			t.Errorf("entry %d: marking %v, want TLP:GREEN", e.Seq, got)
+		}
+	}
+	want := `{"kind":"sector_level","level":{"at_us":1795640400000000,"from":"TENSE","scores_e3":[12500,40000],"sector":"S3","to":"SERIOUS"},"org":"coalition","seq":7,"time_us":1795640400000000}`
+	e := Entry{Seq: 7, Time: at, Kind: KindLevel, Org: "coalition", Level: &truce.LevelChange{Sector: "S3", From: truce.LevelTense, To: truce.LevelSerious, At: at, Scores: []float64{12.5, 40}}}
+	if b, _ := Encode(nil, &e); string(b) != want {
+		t.Errorf("level entry:\ngot  %s\nwant %s", b, want)
+	}
 }

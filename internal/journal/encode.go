@@ -28,6 +28,16 @@ func Encode(dst []byte, e *Entry) ([]byte, error) {
 	w.key("kind")
 	w.str(string(e.Kind))
 	switch e.Kind {
+	case KindLevel:
+		if e.Level == nil {
+			return dst, fmt.Errorf("journal: encode entry %d: sector_level entry without level", e.Seq)
+		}
+		w.key("level")
+		w.level(e.Level)
+	case KindTrigger:
+		if e.Trigger == nil {
+			return dst, fmt.Errorf("journal: encode entry %d: trigger entry without trigger", e.Seq)
+		}
 	case KindObservation:
 		if e.Observation == nil {
 			return dst, fmt.Errorf("journal: encode entry %d: observation entry without observation", e.Seq)
@@ -50,6 +60,10 @@ func Encode(dst []byte, e *Entry) ([]byte, error) {
 		}
 		w.key("token")
 		w.token(e.Token)
+	}
+	if e.Kind == KindTrigger {
+		w.key("trigger")
+		w.trigger(e.Trigger)
 	}
 	w.close()
 	if w.err != nil {
@@ -220,6 +234,59 @@ func (w *writer) observation(o *truce.Observation) {
 	w.close()
 }
 
+// ScoreUnit is the unit of escalation scores in the journal.
+const ScoreUnit = 1e-3
+
+func (w *writer) level(l *truce.LevelChange) {
+	w.open()
+	w.key("at_us")
+	w.time(l.At)
+	w.key("from")
+	w.str(string(l.From))
+	w.key("scores_e3")
+	w.b = append(w.b, '[')
+	for i, x := range l.Scores {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.units(x, ScoreUnit)
+	}
+	w.b = append(w.b, ']')
+	w.key("sector")
+	w.str(l.Sector)
+	w.key("to")
+	w.str(string(l.To))
+	w.close()
+}
+
+func (w *writer) strs(ss []string) {
+	w.b = append(w.b, '[')
+	for i, x := range ss {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.str(x)
+	}
+	w.b = append(w.b, ']')
+}
+
+func (w *writer) trigger(t *truce.Trigger) {
+	w.open()
+	w.key("at_us")
+	w.time(t.At)
+	if len(t.Critical) > 0 {
+		w.key("critical")
+		w.strs(t.Critical)
+	}
+	w.key("state")
+	if t.Fired {
+		w.str("fired")
+	} else {
+		w.str("cleared")
+	}
+	w.close()
+}
+
 func (w *writer) token(t *truce.Token) {
 	w.open()
 	w.key("hash")
@@ -290,8 +357,24 @@ type wireToken struct {
 	Role  string `json:"role"`
 }
 
+type wireLevel struct {
+	At     int64   `json:"at_us"`
+	From   string  `json:"from"`
+	Scores []int64 `json:"scores_e3"`
+	Sector string  `json:"sector"`
+	To     string  `json:"to"`
+}
+
+type wireTrigger struct {
+	At       int64    `json:"at_us"`
+	Critical []string `json:"critical"`
+	State    string   `json:"state"`
+}
+
 type wireEntry struct {
 	Kind        string           `json:"kind"`
+	Level       *wireLevel       `json:"level"`
+	Trigger     *wireTrigger     `json:"trigger"`
 	Observation *wireObservation `json:"observation"`
 	Org         string           `json:"org"`
 	Seq         int64            `json:"seq"`
@@ -372,6 +455,19 @@ func Decode(b []byte) (Entry, error) {
 			return Entry{}, fmt.Errorf("journal: decode entry %d: token hash %q is not 64 hex digits", e.Seq, t.Hash)
 		}
 		e.Token = tok
+	}
+	if l := w.Level; l != nil {
+		lc := &truce.LevelChange{Sector: l.Sector, From: truce.Level(l.From), To: truce.Level(l.To), At: time.UnixMicro(l.At).UTC()}
+		for _, n := range l.Scores {
+			lc.Scores = append(lc.Scores, truce.FromUnits(n, ScoreUnit))
+		}
+		e.Level = lc
+	}
+	if t := w.Trigger; t != nil {
+		e.Trigger = &truce.Trigger{Fired: t.State == "fired", At: time.UnixMicro(t.At).UTC(), Critical: t.Critical}
+		if t.State != "fired" && t.State != "cleared" {
+			return Entry{}, fmt.Errorf("journal: decode entry %d: trigger state %q is neither fired nor cleared", e.Seq, t.State)
+		}
 	}
 	again, err := Encode(nil, &e)
 	if err != nil {

@@ -16,6 +16,11 @@ const (
 	KindObservation Kind = "observation"
 	// KindToken records the creation of an API token (its hash only).
 	KindToken Kind = "token"
+	// KindLevel records a sector's alert level changing.
+	KindLevel Kind = "sector_level"
+	// KindTrigger records the renewed-aggression trigger firing or
+	// clearing.
+	KindTrigger Kind = "trigger"
 )
 
 // Entry is one event of the journal. Seq numbers are contiguous from 1.
@@ -28,13 +33,20 @@ type Entry struct {
 
 	Observation *truce.Observation
 	Token       *truce.Token
+	Level       *truce.LevelChange
+	Trigger     *truce.Trigger
 }
 
 // Marking returns who may see e: an observation's own marking; a token's
-// creation is TLP:RED, seen only by the organisation that created it.
+// creation is TLP:RED, seen only by the organisation that created it;
+// alert levels and the trigger are TLP:GREEN, for every organisation of
+// the mechanism.
 func (e *Entry) Marking() truce.Marking {
-	if e.Kind == KindObservation && e.Observation != nil {
+	switch {
+	case e.Kind == KindObservation && e.Observation != nil:
 		return e.Observation.Marking
+	case e.Kind == KindLevel || e.Kind == KindTrigger:
+		return truce.Marking{TLP: truce.TLPGreen}
 	}
 	return truce.Marking{TLP: truce.TLPRed}
 }
@@ -54,8 +66,30 @@ func (e *Entry) Key() (Key, bool) {
 		return ObservationKey(e.Org, e.Observation.Source, e.Observation.SourceID), true
 	case e.Kind == KindToken && e.Token != nil:
 		return Key(e.Token.Hash[:16]), true
+	case e.Kind == KindLevel && e.Level != nil:
+		// Derived entries are derived again after a restart: the key makes
+		// the second derivation a duplicate.
+		l := e.Level
+		return derivedKey("sector_level", l.Sector, l.At.UTC().Format(time.RFC3339Nano), string(l.To)), true
+	case e.Kind == KindTrigger && e.Trigger != nil:
+		state := "cleared"
+		if e.Trigger.Fired {
+			state = "fired"
+		}
+		return derivedKey("trigger", e.Trigger.At.UTC().Format(time.RFC3339Nano), state), true
 	}
 	return Key{}, false
+}
+
+func derivedKey(parts ...string) Key {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	var k Key
+	copy(k[:], h.Sum(nil))
+	return k
 }
 
 // ObservationKey returns the idempotency key of the observation that org

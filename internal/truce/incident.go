@@ -221,3 +221,20 @@ type SilenceWindow struct {
 	Period       TimeRange
 	Acknowledged bool
 }
+
+// LevelChange is a sector's alert level changing at a moment, with the
+// window scores behind it.
+type LevelChange struct {
+	Sector   string
+	From, To Level
+	At       time.Time
+	Scores   []float64
+}
+
+// Trigger is the renewed-aggression trigger firing (enough sectors at
+// CRITICAL) or clearing.
+type Trigger struct {
+	Fired    bool
+	At       time.Time
+	Critical []string // the sectors at CRITICAL, sorted
+}

@@ -1,21 +1,23 @@
-package journal
+package feed
 
 import (
 	"slices"
 	"testing"
 )
 
-func entries(from, to uint64) []Entry {
-	var es []Entry
+type entry struct{ Seq uint64 }
+
+func entries(from, to uint64) []entry {
+	var es []entry
 	for s := from; s < to; s++ {
-		es = append(es, Entry{Seq: s, Kind: KindToken})
+		es = append(es, entry{Seq: s})
 	}
 	return es
 }
 
 // recv takes every entry buffered on s without waiting; ok is false when
 // C is closed.
-func recv(s *Subscription) (seqs []uint64, open bool) {
+func recv(s *Subscription[entry]) (seqs []uint64, open bool) {
 	for {
 		select {
 		case batch, ok := <-s.C:
@@ -32,7 +34,7 @@ func recv(s *Subscription) (seqs []uint64, open bool) {
 }
 
 func TestFeed(t *testing.T) {
-	f := NewFeed()
+	f := New[entry]()
 	fast, slow := f.Subscribe(100), f.Subscribe(2) // buffers of commits
 	if f.Len() != 2 {
 		t.Fatalf("len: got %d, want 2", f.Len())
