@@ -26,16 +26,17 @@ var policy = map[string][]string{
 	"internal/version":         {},
 	"internal/api":             {"internal/geo", "internal/truce"},
 	"internal/auth":            {"internal/truce"},
-	"internal/journal":         {"internal/geo", "internal/truce", "github.com/goccy/go-json"},
+	"internal/journal":         {"internal/feed", "internal/geo", "internal/truce", "github.com/goccy/go-json"},
+	"internal/feed":            {},
 	"internal/ingest":          {"internal/api", "internal/geo", "internal/truce", "github.com/goccy/go-json"},
 	"internal/store":           {"internal/geo", "internal/journal", "internal/truce"},
 	"internal/store/sqlite":    {"internal/geo", "internal/journal", "internal/store", "internal/truce", "modernc.org/sqlite"},
 	"internal/store/storetest": {"internal/auth", "internal/geo", "internal/journal", "internal/store", "internal/truce"},
-	"internal/httpapi":         {"internal/api", "internal/auth", "internal/geo", "internal/ingest", "internal/journal", "internal/store", "internal/truce", "github.com/prometheus/client_golang/...", "github.com/goccy/go-json"},
+	"internal/httpapi":         {"internal/api", "internal/auth", "internal/engine", "internal/feed", "internal/geo", "internal/ingest", "internal/journal", "internal/store", "internal/truce", "github.com/prometheus/client_golang/...", "github.com/goccy/go-json"},
 	"internal/fuse":            {"internal/geo", "internal/truce"},
 	"internal/assess":          {"internal/agreement", "internal/geo", "internal/truce"},
-	"internal/engine":          {"internal/agreement", "internal/assess", "internal/fuse", "internal/geo", "internal/journal", "internal/store", "internal/truce"},
-	"internal/server":          {"internal/agreement", "internal/auth", "internal/httpapi", "internal/journal", "internal/store", "internal/store/sqlite", "internal/truce", "github.com/prometheus/client_golang/..."},
+	"internal/engine":          {"internal/agreement", "internal/assess", "internal/feed", "internal/fuse", "internal/geo", "internal/journal", "internal/store", "internal/truce"},
+	"internal/server":          {"internal/agreement", "internal/auth", "internal/engine", "internal/httpapi", "internal/journal", "internal/store", "internal/store/sqlite", "internal/truce", "github.com/prometheus/client_golang/..."},
 	"internal":                 {}, // this test
 }
 

@@ -24,6 +24,7 @@ import (
 
 	"github.com/truce-dev/truce/internal/agreement"
 	"github.com/truce-dev/truce/internal/auth"
+	"github.com/truce-dev/truce/internal/engine"
 	"github.com/truce-dev/truce/internal/httpapi"
 	"github.com/truce-dev/truce/internal/journal"
 	"github.com/truce-dev/truce/internal/store"
@@ -54,7 +55,10 @@ func Run(ctx context.Context, opts Options) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var parties []truce.PartyID
+	var (
+		parties []truce.PartyID
+		eng     *engine.Engine
+	)
 	if opts.Agreement != "" {
 		a, err := agreement.Load(opts.Agreement)
 		if err != nil {
@@ -63,14 +67,38 @@ func Run(ctx context.Context, opts Options) error {
 		for _, p := range a.Parties {
 			parties = append(parties, p.ID)
 		}
+		if eng, err = engine.New(engine.Config{Agreement: a}); err != nil {
+			return err
+		}
 	}
 
-	feed := journal.NewFeed()
-	db, err := sqlite.Open(ctx, opts.DB, sqlite.Options{Now: time.Now, Committed: feed.Publish})
+	// Each commit goes to the stream's feed and, with an agreement, to the
+	// engine that fuses, assesses and escalates.
+	feed, events := journal.NewFeed(), engine.NewFeed()
+	var runner atomic.Pointer[engine.Runner]
+	db, err := sqlite.Open(ctx, opts.DB, sqlite.Options{Now: time.Now, Committed: func(es []journal.Entry) {
+		feed.Publish(es)
+		if r := runner.Load(); r != nil {
+			r.Committed(es)
+		}
+	}})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	ran := make(chan error, 1)
+	if eng != nil {
+		r := engine.NewRunner(eng, db, events)
+		runner.Store(r)
+		start := time.Now()
+		if err := r.CatchUp(ctx); err != nil {
+			return err
+		}
+		log.Info("judged the journal", "entries", eng.Head(), "took", time.Since(start).Round(time.Millisecond))
+		go func() { ran <- r.Run(context.WithoutCancel(ctx)) }()
+	} else {
+		ran <- nil
+	}
 	if err := Bootstrap(ctx, db, opts.Out, rand.Reader, time.Now()); err != nil {
 		return err
 	}
@@ -81,6 +109,8 @@ func Run(ctx context.Context, opts Options) error {
 	api, err := httpapi.New(httpapi.Config{
 		Store:        db,
 		Feed:         feed,
+		Engine:       eng,
+		Events:       events,
 		Now:          time.Now,
 		Parties:      parties,
 		MaxBodyBytes: opts.MaxBodyBytes,
@@ -124,6 +154,7 @@ func Run(ctx context.Context, opts Options) error {
 	log.Info("shutting down")
 	stopping.Store(true)
 	feed.Close() // ends every stream, so Shutdown need not wait for them
+	events.Close()
 	timeout := opts.ShutdownTimeout
 	if timeout == 0 {
 		timeout = 10 * time.Second
@@ -133,6 +164,12 @@ func Run(ctx context.Context, opts Options) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown: requests still running were cut off", "err", err)
 		srv.Close()
+	}
+	if r := runner.Load(); r != nil {
+		r.Close()
+	}
+	if err := <-ran; err != nil {
+		log.Error("engine", "err", err)
 	}
 	if err := db.Close(); err != nil {
 		return fmt.Errorf("serve: close journal: %w", err)

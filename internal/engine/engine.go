@@ -1,0 +1,384 @@
+package engine
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/truce-dev/truce/internal/assess"
+	"github.com/truce-dev/truce/internal/fuse"
+	"github.com/truce-dev/truce/internal/journal"
+	"github.com/truce-dev/truce/internal/store"
+	"github.com/truce-dev/truce/internal/truce"
+)
+
+// Config is what an Engine needs.
+type Config struct {
+	Agreement *truce.Agreement // required
+	Fuse      fuse.Config      // zero: fuse.DefaultConfig()
+	// Windows are the windows of silence in force (acknowledged or not;
+	// assessment heeds the acknowledged ones).
+	Windows []truce.SilenceWindow
+	// Org is the organisation recorded on derived journal entries.
+	Org truce.OrgID
+}
+
+// EventKind names what an Event reports.
+type EventKind string
+
+// Event kinds.
+const (
+	// EventIncident: an incident was created or changed; Incident and
+	// Violations hold its current state.
+	EventIncident EventKind = "incident"
+	// EventIncidentMerged: incident Gone was merged into Incident.
+	EventIncidentMerged EventKind = "incident_merged"
+	// EventViolation: a violation was found that the incident did not
+	// have before.
+	EventViolation EventKind = "violation"
+)
+
+// Event is one change of the engine's judgements, for the live stream.
+type Event struct {
+	Kind       EventKind
+	Seq        uint64 // the journal entry that caused it
+	Incident   *truce.Incident
+	Violations []truce.Violation // EventIncident: all of the incident's; EventViolation: the new one
+	Gone       string            // EventIncidentMerged
+}
+
+// Record is an incident with its violations and the last journal entry
+// that changed it.
+type Record struct {
+	Incident   truce.Incident
+	Violations []truce.Violation
+	Seq        uint64
+}
+
+// Engine keeps the judgements. See the package documentation.
+type Engine struct {
+	cfg      Config
+	fuse     *fuse.Engine
+	assessor *assess.Assessor
+	esc      *assess.Escalator
+
+	mu        sync.RWMutex
+	records   map[string]*Record
+	head      uint64    // the last entry applied
+	clock     time.Time // the newest recording time seen
+	newestObs time.Time // the newest observation time seen
+}
+
+// New returns an engine for cfg.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Agreement == nil {
+		return nil, errors.New("engine: no agreement")
+	}
+	if cfg.Fuse.Horizon == 0 {
+		cfg.Fuse = fuse.DefaultConfig()
+	}
+	if cfg.Org == "" {
+		cfg.Org = "coalition"
+	}
+	as, err := assess.New(cfg.Agreement)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{
+		cfg:      cfg,
+		fuse:     fuse.New(cfg.Fuse),
+		assessor: as,
+		esc:      assess.NewEscalator(cfg.Agreement),
+		records:  map[string]*Record{},
+	}, nil
+}
+
+// Head returns the sequence number of the last entry applied.
+func (e *Engine) Head() uint64 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.head
+}
+
+// Apply judges committed entries, in sequence order. It returns the events
+// for the live stream and the entries to journal: level changes and
+// trigger transitions, as of the newest recording time among entries.
+// Entries at or below Head are ignored, so a batch may overlap the last.
+func (e *Engine) Apply(entries []journal.Entry) (events []Event, derived []journal.Entry) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := range entries {
+		en := &entries[i]
+		if en.Seq <= e.head {
+			continue
+		}
+		e.head = en.Seq
+		if en.Time.After(e.clock) {
+			// Escalation is evaluated at every recording time in turn, so
+			// that how entries are cut into batches changes nothing.
+			derived = e.advance(derived)
+			e.clock = en.Time
+		}
+		if en.Kind != journal.KindObservation || en.Observation == nil {
+			continue
+		}
+		o := en.Observation
+		if o.Time.After(e.newestObs) {
+			e.newestObs = o.Time
+		}
+		changed, gone := e.fuse.Add(fuse.Input{ID: en.Seq, Org: en.Org, Observation: *o})
+		for _, id := range gone {
+			delete(e.records, id)
+			e.esc.Set(id, nil)
+		}
+		for j := range changed {
+			inc := changed[j]
+			vs := e.assessor.Assess(&inc, e.cfg.Windows)
+			old := e.records[inc.ID]
+			e.records[inc.ID] = &Record{Incident: inc, Violations: vs, Seq: en.Seq}
+			e.esc.Set(inc.ID, vs)
+			for _, g := range gone {
+				events = append(events, Event{Kind: EventIncidentMerged, Seq: en.Seq, Incident: &e.records[inc.ID].Incident, Gone: g})
+			}
+			gone = nil
+			events = append(events, Event{Kind: EventIncident, Seq: en.Seq, Incident: &e.records[inc.ID].Incident, Violations: vs})
+			for _, v := range vs {
+				if old == nil || !slices.ContainsFunc(old.Violations, func(w truce.Violation) bool { return w.ID == v.ID }) {
+					events = append(events, Event{Kind: EventViolation, Seq: en.Seq, Incident: &e.records[inc.ID].Incident, Violations: []truce.Violation{v}})
+				}
+			}
+		}
+	}
+	if !e.newestObs.IsZero() {
+		e.fuse.Expire(e.newestObs.Add(-e.cfg.Fuse.Horizon))
+	}
+	return events, e.advance(derived)
+}
+
+// advance evaluates escalation as of the engine's clock and appends the
+// entries of what changed to derived.
+func (e *Engine) advance(derived []journal.Entry) []journal.Entry {
+	if e.clock.IsZero() {
+		return derived
+	}
+	for _, c := range e.esc.Advance(e.clock) {
+		derived = append(derived, e.entryOf(c))
+	}
+	return derived
+}
+
+func (e *Engine) entryOf(c assess.Change) journal.Entry {
+	if c.Trigger != nil {
+		return journal.Entry{Kind: journal.KindTrigger, Org: e.cfg.Org, Trigger: &truce.Trigger{Fired: *c.Trigger, At: c.At.Round(truce.TimeUnit), Critical: slices.Sorted(slices.Values(c.Critical))}}
+	}
+	return journal.Entry{Kind: journal.KindLevel, Org: e.cfg.Org, Level: &truce.LevelChange{Sector: c.Sector, From: c.From, To: c.To, At: c.At.Round(truce.TimeUnit), Scores: slices.Clone(c.Scores)}}
+}
+
+// Visible reports whether viewer may see an incident: only when it may see
+// every observation in it, so that an incident reveals nothing of a record
+// the viewer may not see.
+func Visible(viewer truce.Principal, inc *truce.Incident) bool {
+	for _, o := range inc.Observations {
+		if !viewer.CanSee(o.Marking, o.Org) {
+			return false
+		}
+	}
+	return viewer.CanRead()
+}
+
+// Incident returns incident id if viewer may see it.
+func (e *Engine) Incident(viewer truce.Principal, id string) (Record, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	r, ok := e.records[id]
+	if !ok || !Visible(viewer, &r.Incident) {
+		return Record{}, truce.ErrNotFound
+	}
+	return *r, nil
+}
+
+// IncidentQuery selects incidents. Zero fields do not filter.
+type IncidentQuery struct {
+	Viewer truce.Principal
+	// From and To bound when the incident happened: it is listed when it
+	// overlaps [From, To).
+	From, To   time.Time
+	BBox       *store.BBox
+	Categories []truce.Category
+	Statuses   []truce.IncidentStatus
+	Sectors    []string
+	// Parties filters by attribution; "" in it selects the undetermined.
+	Parties []truce.PartyID
+	After   Cursor // list incidents after this one
+	Limit   int    // 0: 100; at most 1000
+}
+
+// Cursor is a position in the list of incidents, which is ordered by start
+// time, then id.
+type Cursor struct {
+	Start time.Time
+	ID    string
+}
+
+// IsZero reports whether c is the start of the list.
+func (c Cursor) IsZero() bool { return c.ID == "" }
+
+func (c Cursor) before(r *Record) bool {
+	if c.IsZero() {
+		return true
+	}
+	if d := r.Incident.Start.Compare(c.Start); d != 0 {
+		return d > 0
+	}
+	return r.Incident.ID > c.ID
+}
+
+func limitOf(n int) int {
+	switch {
+	case n <= 0:
+		return 100
+	case n > 1000:
+		return 1000
+	}
+	return n
+}
+
+// Incidents lists the incidents that match q and that q.Viewer may see, in
+// order of start time, then id; next is the cursor of the following page
+// (zero when there is none).
+func (e *Engine) Incidents(q IncidentQuery) (page []Record, next Cursor) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var all []*Record
+	for _, r := range e.records {
+		if q.After.before(r) && q.matches(r) && Visible(q.Viewer, &r.Incident) {
+			all = append(all, r)
+		}
+	}
+	slices.SortFunc(all, func(a, b *Record) int {
+		return cmp.Or(a.Incident.Start.Compare(b.Incident.Start), strings.Compare(a.Incident.ID, b.Incident.ID))
+	})
+	limit := limitOf(q.Limit)
+	for i, r := range all {
+		if i == limit {
+			last := page[len(page)-1].Incident
+			return page, Cursor{Start: last.Start, ID: last.ID}
+		}
+		page = append(page, *r)
+	}
+	return page, Cursor{}
+}
+
+func (q *IncidentQuery) matches(r *Record) bool {
+	inc := &r.Incident
+	switch {
+	case !q.From.IsZero() && inc.End.Before(q.From):
+		return false
+	case !q.To.IsZero() && !inc.Start.Before(q.To):
+		return false
+	case q.BBox != nil && !q.BBox.Contains(inc.Location.Lat, inc.Location.Lon):
+		return false
+	case len(q.Categories) > 0 && !slices.Contains(q.Categories, inc.Category):
+		return false
+	case len(q.Statuses) > 0 && !slices.Contains(q.Statuses, inc.Status):
+		return false
+	case len(q.Parties) > 0 && !slices.Contains(q.Parties, inc.Party):
+		return false
+	case len(q.Sectors) > 0 && !slices.ContainsFunc(r.Violations, func(v truce.Violation) bool { return slices.Contains(q.Sectors, v.Sector) }) && !slices.Contains(q.Sectors, r.sector()):
+		return false
+	}
+	return true
+}
+
+// sector returns the sector of the record's violations, "" when it has
+// none or they are outside every sector.
+func (r *Record) sector() string {
+	for _, v := range r.Violations {
+		if v.Sector != "" {
+			return v.Sector
+		}
+	}
+	return ""
+}
+
+// ViolationQuery selects violations. Zero fields do not filter.
+type ViolationQuery struct {
+	Viewer     truce.Principal
+	From, To   time.Time
+	Rules      []truce.Rule
+	Sectors    []string
+	Parties    []truce.PartyID
+	Severities []truce.Severity
+	After      Cursor // of the violation's incident
+	Limit      int
+}
+
+// Violations lists the violations that match q, of incidents q.Viewer may
+// see, in the incidents' order; next is the cursor of the following page.
+func (e *Engine) Violations(q ViolationQuery) (page []truce.Violation, next Cursor) {
+	recs, _ := e.Incidents(IncidentQuery{Viewer: q.Viewer, From: q.From, To: q.To, After: q.After, Limit: 1000})
+	limit := limitOf(q.Limit)
+	for _, r := range recs {
+		var vs []truce.Violation
+		for _, v := range r.Violations {
+			if (len(q.Rules) == 0 || slices.Contains(q.Rules, v.Rule)) &&
+				(len(q.Sectors) == 0 || slices.Contains(q.Sectors, v.Sector)) &&
+				(len(q.Parties) == 0 || slices.Contains(q.Parties, v.Party)) &&
+				(len(q.Severities) == 0 || slices.Contains(q.Severities, v.Severity)) {
+				vs = append(vs, v)
+			}
+		}
+		if len(page) > 0 && len(page)+len(vs) > limit {
+			last := page[len(page)-1]
+			return page, e.cursorOf(last.Incident)
+		}
+		page = append(page, vs...)
+	}
+	if len(recs) == 1000 {
+		return page, Cursor{Start: recs[len(recs)-1].Incident.Start, ID: recs[len(recs)-1].Incident.ID}
+	}
+	return page, Cursor{}
+}
+
+func (e *Engine) cursorOf(incident string) Cursor {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if r, ok := e.records[incident]; ok {
+		return Cursor{Start: r.Incident.Start, ID: incident}
+	}
+	return Cursor{}
+}
+
+// Sectors returns every sector's level as of the newest entry applied.
+func (e *Engine) Sectors() []truce.SectorLevel {
+	e.mu.Lock() // Levels may advance the escalator's evaluation
+	defer e.mu.Unlock()
+	return e.esc.Levels(e.clock)
+}
+
+// Triggered reports whether the renewed-aggression trigger stands.
+func (e *Engine) Triggered() bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.esc.Triggered()
+}
+
+// Since returns the incidents changed after journal entry seq that viewer
+// may see, oldest change first: what a stream resuming from seq missed.
+func (e *Engine) Since(viewer truce.Principal, seq uint64) []Record {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var out []Record
+	for _, r := range e.records {
+		if r.Seq > seq && Visible(viewer, &r.Incident) {
+			out = append(out, *r)
+		}
+	}
+	slices.SortFunc(out, func(a, b Record) int {
+		return cmp.Or(cmp.Compare(a.Seq, b.Seq), strings.Compare(a.Incident.ID, b.Incident.ID))
+	})
+	return out
+}

@@ -1,0 +1,150 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/truce-dev/truce/internal/feed"
+	"github.com/truce-dev/truce/internal/journal"
+	"github.com/truce-dev/truce/internal/store"
+)
+
+// Feed carries the engine's events to live subscribers (the stream).
+type Feed = feed.Feed[Event]
+
+// NewFeed returns an event feed with no subscribers.
+func NewFeed() *Feed { return feed.New[Event]() }
+
+// Runner feeds an Engine from a store: the whole journal at start
+// (CatchUp), then every commit as it happens (Committed, then Run). It
+// publishes the engine's events and journals its level changes and
+// trigger transitions.
+type Runner struct {
+	eng    *Engine
+	st     store.Store
+	events *Feed
+
+	mu     sync.Mutex
+	queue  [][]journal.Entry
+	wake   chan struct{}
+	closed bool
+}
+
+// NewRunner returns a runner of eng over st, publishing to events.
+func NewRunner(eng *Engine, st store.Store, events *Feed) *Runner {
+	return &Runner{eng: eng, st: st, events: events, wake: make(chan struct{}, 1)}
+}
+
+// Committed queues a commit's entries for the engine. It never blocks:
+// use it as (part of) the store's commit hook.
+func (r *Runner) Committed(entries []journal.Entry) {
+	r.mu.Lock()
+	if !r.closed {
+		r.queue = append(r.queue, entries)
+	}
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// catchUpBatch is how many entries CatchUp hands the engine at a time.
+const catchUpBatch = 10000
+
+// CatchUp applies every journal entry the engine has not seen, and
+// journals what it derives.
+func (r *Runner) CatchUp(ctx context.Context) error {
+	var batch []journal.Entry
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		_, derived := r.eng.Apply(batch)
+		batch = batch[:0]
+		return r.journal(ctx, derived)
+	}
+	err := r.st.Entries(ctx, r.eng.Head(), 0, func(e *journal.Entry, _ []byte) error {
+		batch = append(batch, copyEntry(e))
+		if len(batch) == catchUpBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("engine: catch up: %w", err)
+	}
+	return flush()
+}
+
+// copyEntry returns e with its bodies copied: store entries are valid only
+// during the callback that gives them.
+func copyEntry(e *journal.Entry) journal.Entry {
+	c := *e
+	if e.Observation != nil {
+		o := *e.Observation
+		c.Observation = &o
+	}
+	if e.Level != nil {
+		l := *e.Level
+		c.Level = &l
+	}
+	if e.Trigger != nil {
+		t := *e.Trigger
+		c.Trigger = &t
+	}
+	c.Token = nil // the engine has no use for tokens
+	return c
+}
+
+// Run applies queued commits until ctx is done or Close is called. Errors
+// journaling derived entries are returned.
+func (r *Runner) Run(ctx context.Context) error {
+	for {
+		r.mu.Lock()
+		q := r.queue
+		r.queue = nil
+		closed := r.closed
+		r.mu.Unlock()
+		for _, entries := range q {
+			events, derived := r.eng.Apply(entries)
+			r.events.Publish(events)
+			if err := r.journal(ctx, derived); err != nil {
+				return err
+			}
+		}
+		if closed {
+			return nil
+		}
+		if len(q) > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.wake:
+		}
+	}
+}
+
+// Close makes Run return once it has applied what is queued.
+func (r *Runner) Close() {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *Runner) journal(ctx context.Context, derived []journal.Entry) error {
+	if len(derived) == 0 {
+		return nil
+	}
+	if _, err := r.st.Append(ctx, derived); err != nil {
+		return fmt.Errorf("engine: journal %d level changes: %w", len(derived), err)
+	}
+	return nil
+}
