@@ -1,7 +1,8 @@
 // Package httpapi is truce's HTTP JSON API: the routes under /api/v1, bearer
 // token authentication and the role checks of each route, the mapping of
 // errors to status codes (statusOf, the only one), the Server-Sent Events
-// stream of the journal, the OpenAPI 3.1 document that describes all of it
+// stream of the journal and of the engine's judgements (incidents,
+// violations, sector levels), the OpenAPI 3.1 document that describes all of it
 // (openapi.json, embedded and served at /api/v1/openapi.json), and the
 // operational endpoints /healthz, /readyz and /metrics.
 //
@@ -9,7 +10,13 @@
 //   - Every read is filtered by the caller's organisation and role: the
 //     store filters observations (truce.Principal.CanSee) and the stream
 //     filters journal entries the same way. A record the caller may not see
-//     is answered as not found, never listed and never streamed.
+//     is answered as not found, never listed and never streamed. An
+//     incident, and its violations, is seen only by a caller who may see
+//     every one of its observations (engine.Visible); sector levels and the
+//     trigger are TLP:GREEN.
+//   - The judgement routes (incidents, violations, sectors) read the
+//     engine of Config.Engine, and answer 503 when there is none (no
+//     agreement loaded).
 //   - A POST of observations is all or nothing as far as the journal is
 //     concerned: the whole body is decoded first and the valid observations
 //     are then written by one store.Append. A body that is too large, that
@@ -20,7 +27,12 @@
 //     the journal from the client's Last-Event-ID and then follows the live
 //     journal.Feed. A client that falls behind is dropped by the feed (so it
 //     never slows ingest) and told so with an "event: lost" naming the last
-//     entry it was sent; it reconnects from there.
+//     entry it was sent; it reconnects from there. The engine's events
+//     (Config.Events) are sent beside the journal's without ids, so that
+//     Last-Event-ID always names a journal entry; a stream that resumes gets
+//     the current state of every incident changed since, and a stream that
+//     falls behind the engine's events is told to resume from the last
+//     entry whose events it got.
 //   - Time comes from Config.Now; the package never reads the clock itself.
 //
 // Every error body is JSON, {"error": "..."}; internal errors are logged

@@ -11,13 +11,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/goccy/go-json"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/truce-dev/truce/internal/agreement"
 	"github.com/truce-dev/truce/internal/auth"
+	"github.com/truce-dev/truce/internal/engine"
 	"github.com/truce-dev/truce/internal/geo"
 	"github.com/truce-dev/truce/internal/journal"
 	"github.com/truce-dev/truce/internal/store/sqlite"
@@ -42,19 +45,61 @@ type testEnv struct {
 	// finished receives the path of each request once its handler has
 	// returned (dropped when nobody reads it and it is full).
 	finished chan string
+
+	// Set by newJudgingEnv: the engine, fed by a runner from the store's
+	// commits, and the feed of its events.
+	eng    *engine.Engine
+	events *engine.Feed
+	run    *engine.Runner
+	marks  int // markers appended by settle
 }
 
 // newEnv starts a test server; edit may change the configuration, and
 // hooks the server before it serves.
 func newEnv(t testing.TB, edit func(*Config), hooks ...func(*Server)) *testEnv {
 	t.Helper()
+	return startEnv(t, false, edit, hooks...)
+}
+
+// newJudgingEnv starts a test server with an engine judging by the simple
+// test agreement (internal/agreement/testdata/simple): the store's commits
+// go to the journal feed and to an engine.Runner, which publishes to the
+// events feed.
+func newJudgingEnv(t testing.TB, edit func(*Config), hooks ...func(*Server)) *testEnv {
+	t.Helper()
+	return startEnv(t, true, edit, hooks...)
+}
+
+func startEnv(t testing.TB, judging bool, edit func(*Config), hooks ...func(*Server)) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	e := &testEnv{feed: journal.NewFeed(), reg: prometheus.NewRegistry(), finished: make(chan string, 64)}
+	committed := e.feed.Publish
+	if judging {
+		a, err := agreement.Load("../agreement/testdata/simple/agreement.yaml")
+		if err != nil {
+			t.Fatalf("load agreement: %v", err)
+		}
+		if e.eng, err = engine.New(engine.Config{Agreement: a}); err != nil {
+			t.Fatalf("engine.New: %v", err)
+		}
+		e.events = engine.NewFeed()
+		committed = func(entries []journal.Entry) {
+			e.feed.Publish(entries)
+			e.run.Committed(entries)
+		}
+	}
 	var err error
 	e.path = filepath.Join(t.TempDir(), "truce.db")
-	e.db, err = sqlite.Open(ctx, e.path, sqlite.Options{Now: testClock, Committed: e.feed.Publish})
+	e.db, err = sqlite.Open(ctx, e.path, sqlite.Options{Now: testClock, Committed: committed})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
+	}
+	var runDone chan error
+	if judging {
+		e.run = engine.NewRunner(e.eng, e.db, e.events)
+		runDone = make(chan error, 1)
+		go func() { runDone <- e.run.Run(ctx) }()
 	}
 	cfg := Config{
 		Store:    e.db,
@@ -62,6 +107,8 @@ func newEnv(t testing.TB, edit func(*Config), hooks ...func(*Server)) *testEnv {
 		Now:      testClock,
 		Registry: e.reg,
 		Logger:   slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Engine:   e.eng,
+		Events:   e.events,
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -82,6 +129,13 @@ func newEnv(t testing.TB, edit func(*Config), hooks ...func(*Server)) *testEnv {
 	}))
 	t.Cleanup(func() {
 		e.feed.Close() // ends the streams, so that Close does not wait for them
+		if judging {
+			e.events.Close()
+			e.run.Close()
+			if err := <-runDone; err != nil {
+				t.Errorf("runner: %v", err)
+			}
+		}
 		e.ts.Close()
 		if err := e.db.Close(); err != nil {
 			t.Errorf("close store: %v", err)
@@ -320,4 +374,62 @@ func (e *testEnv) waitFinished(t testing.TB, path string) {
 			t.Fatalf("request to %s not finished after 10s", path)
 		}
 	}
+}
+
+// appendJudged journals observations recorded by org, like
+// appendObservations, and waits until the engine has judged the last of
+// them (its incident event is published): every commit before has then
+// been judged, and what the engine derived from it journaled.
+func (e *testEnv) appendJudged(t testing.TB, org truce.OrgID, obs ...truce.Observation) []uint64 {
+	t.Helper()
+	sub := e.events.Subscribe(1 << 16)
+	defer sub.Close()
+	ids := e.appendObservations(t, org, obs...)
+	last := ids[len(ids)-1]
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case batch, ok := <-sub.C:
+			if !ok {
+				t.Fatalf("events feed ended (lost: %v) before observation %d was judged", sub.Lost(), last)
+			}
+			for _, ev := range batch {
+				if ev.Kind == engine.EventIncident && slices.ContainsFunc(ev.Incident.Observations, func(r truce.ObservationRef) bool { return r.ID == last }) {
+					return ids
+				}
+			}
+		case <-timeout:
+			t.Fatalf("observation %d not judged after 10s", last)
+		}
+	}
+}
+
+// settle waits until the engine has judged every entry and journaled what
+// it derived, and returns the journal's last entry: a marker observation,
+// CLEAR, a damage report outside every sector (so that it breaks no rule
+// and changes no level), which every reader sees. It appends two: when the
+// first is judged, the entries derived before it are journaled, perhaps
+// after it; the second comes after them.
+func (e *testEnv) settle(t testing.TB) uint64 {
+	t.Helper()
+	var last uint64
+	for range 2 {
+		e.marks++
+		o := marker(e.marks)
+		last = e.appendJudged(t, orgRecorder, o)[0]
+	}
+	if h := e.head(t); h != last {
+		t.Fatalf("settle: the journal's head is %d, want the marker %d", h, last)
+	}
+	return last
+}
+
+// markerSource is the source of settle's markers.
+const markerSource = "marker"
+
+func marker(n int) truce.Observation {
+	o := fixture(markerSource, fmt.Sprint("m", n), truce.Marking{TLP: truce.TLPClear})
+	o.Category = truce.CategoryDamage
+	o.Location.Point = geo.Point{Lat: 49.6, Lon: 35 + 0.1*float64(n)}
+	return o.Canonical()
 }

@@ -17,7 +17,9 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/goccy/go-json"
+	"github.com/truce-dev/truce/internal/api"
 	"github.com/truce-dev/truce/internal/auth"
+	"github.com/truce-dev/truce/internal/engine"
 	"github.com/truce-dev/truce/internal/truce"
 )
 
@@ -100,7 +102,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	openapi3filter.RegisterBodyDecoder("application/openmetrics-text", openapi3filter.PlainBodyDecoder)
 
 	var notReady atomic.Bool
-	e := newEnv(t, func(c *Config) {
+	e := newJudgingEnv(t, func(c *Config) {
 		c.MaxBodyBytes = 8 << 10
 		c.Ready = func() error {
 			if notReady.Load() {
@@ -112,6 +114,25 @@ func TestOpenAPIConformance(t *testing.T) {
 	monitor := e.token(t, "MISSION", truce.OrgCoalition, truce.RoleMonitor)
 	sensor := e.token(t, "MISSION", truce.OrgCoalition, truce.RoleSensor)
 	viewer := e.token(t, "GBR", truce.OrgNation, truce.RoleViewer)
+	public := e.token(t, "PRESS", truce.OrgPublic, truce.RoleViewer)
+	// The judgement scenario, then the observations the cases post, from
+	// first+1 on.
+	incidents := judgementScenario(t, e)
+	first := e.settle(t)
+	obs := func(n uint64) string { return fmt.Sprintf("/api/v1/observations/%d", first+n) }
+	recs, next := e.eng.Incidents(coalitionQuery(1))
+	if len(recs) != 1 || next.IsZero() {
+		t.Fatalf("no second page of incidents")
+	}
+	incCursor := encodeEngineCursor(incidentCursor, next)
+	_, vnext := e.eng.Violations(engine.ViolationQuery{Viewer: engineQueryAll().Viewer, Limit: 1})
+	if vnext.IsZero() {
+		t.Fatalf("no second page of violations")
+	}
+	violCursor := encodeEngineCursor(violationCursor, vnext)
+	// A server without an agreement, for the 503s.
+	bare := newEnv(t, nil)
+	bareAnalyst := bare.token(t, "MISSION", truce.OrgCoalition, truce.RoleAnalyst)
 	const unknown = "truce_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	post := func(token, ctype, body string) request {
 		return request{method: "POST", path: "/api/v1/observations", token: token, contentType: ctype, body: body}
@@ -148,13 +169,52 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"list unknown token", get(unknown, "/api/v1/observations"), 401, false},
 		{"list sensor", get(sensor, "/api/v1/observations"), 403, false},
 
-		{"get", get(monitor, "/api/v1/observations/4"), 200, false},
-		{"get observer report", get(monitor, "/api/v1/observations/5"), 200, false},
+		{"get", get(monitor, obs(1)), 200, false},
+		{"get observer report", get(monitor, obs(2)), 200, false},
 		{"get missing", get(monitor, "/api/v1/observations/999999"), 404, false},
 		{"get not an id", get(monitor, "/api/v1/observations/abc"), 400, true},
-		{"get no token", get("", "/api/v1/observations/4"), 401, true},
-		{"get unknown token", get(unknown, "/api/v1/observations/4"), 401, false},
-		{"get sensor", get(sensor, "/api/v1/observations/4"), 403, false},
+		{"get no token", get("", obs(1)), 401, true},
+		{"get unknown token", get(unknown, obs(1)), 401, false},
+		{"get sensor", get(sensor, obs(1)), 403, false},
+
+		{"incidents", get(viewer, "/api/v1/incidents"), 200, false},
+		{"incidents filtered", get(monitor, "/api/v1/incidents?from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z&bbox=35,47,37,49&category=impact,outgoing_fire&category=weapon_sighting&status=reported,unverified&sector=north&sector=south&party=RU,UA&party=none&limit=2"), 200, false},
+		{"incidents cursor", get(monitor, "/api/v1/incidents?limit=1&cursor="+incCursor), 200, false},
+		{"incidents bad bbox", get(monitor, "/api/v1/incidents?bbox=1,2,3"), 400, false},
+		{"incidents bad status", get(monitor, "/api/v1/incidents?status=rumoured"), 400, false},
+		{"incidents unknown sector", get(monitor, "/api/v1/incidents?sector=east"), 400, false},
+		{"incidents unknown party", get(monitor, "/api/v1/incidents?party=XX"), 400, false},
+		{"incidents bad cursor", get(monitor, "/api/v1/incidents?cursor="+violCursor), 400, false},
+		{"incidents bad limit", get(monitor, "/api/v1/incidents?limit=0"), 400, true},
+		{"incidents bad time", get(monitor, "/api/v1/incidents?to=tomorrow"), 400, true},
+		{"incidents unknown parameter", get(monitor, "/api/v1/incidents?rule=ceasefire"), 400, false},
+		{"incidents no token", get("", "/api/v1/incidents"), 401, true},
+		{"incidents sensor", get(sensor, "/api/v1/incidents"), 403, false},
+		{"incidents without agreement", get(bareAnalyst, "/api/v1/incidents"), 503, false},
+
+		{"incident", get(viewer, "/api/v1/incidents/"+incidents["A"]), 200, false},
+		{"incident of a party", get(monitor, "/api/v1/incidents/"+incidents["C"]), 200, false},
+		{"incident missing", get(monitor, "/api/v1/incidents/inc-000000000000"), 404, false},
+		{"incident no token", get("", "/api/v1/incidents/"+incidents["A"]), 401, true},
+		{"incident sensor", get(sensor, "/api/v1/incidents/"+incidents["A"]), 403, false},
+		{"incident without agreement", get(bareAnalyst, "/api/v1/incidents/"+incidents["A"]), 503, false},
+
+		{"violations", get(viewer, "/api/v1/violations"), 200, false},
+		{"violations filtered", get(monitor, "/api/v1/violations?from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z&rule=ceasefire,withdrawal&rule=protected_site&sector=north,south&party=RU&party=none&severity=high,medium&limit=3"), 200, false},
+		{"violations cursor", get(monitor, "/api/v1/violations?limit=1&cursor="+violCursor), 200, false},
+		{"violations bad rule", get(monitor, "/api/v1/violations?rule=peace"), 400, false},
+		{"violations bad severity", get(monitor, "/api/v1/violations?severity=grave"), 400, false},
+		{"violations bad cursor", get(monitor, "/api/v1/violations?cursor="+incCursor), 400, false},
+		{"violations no token", get("", "/api/v1/violations"), 401, true},
+		{"violations sensor", get(sensor, "/api/v1/violations"), 403, false},
+		{"violations without agreement", get(bareAnalyst, "/api/v1/violations"), 503, false},
+
+		{"sectors", get(viewer, "/api/v1/sectors"), 200, false},
+		{"sectors unknown parameter", get(monitor, "/api/v1/sectors?sector=north"), 400, false},
+		{"sectors no token", get("", "/api/v1/sectors"), 401, true},
+		{"sectors public", get(public, "/api/v1/sectors"), 403, false},
+		{"sectors sensor", get(sensor, "/api/v1/sectors"), 403, false},
+		{"sectors without agreement", get(bareAnalyst, "/api/v1/sectors"), 503, false},
 
 		{"stream", get(monitor, "/api/v1/stream?after=0"), 200, false},
 		{"stream bad after", get(monitor, "/api/v1/stream?after=x"), 400, true},
@@ -184,16 +244,26 @@ func TestOpenAPIConformance(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			notReady.Store(c.name == "readyz not ready")
+			env := e
+			if strings.HasSuffix(c.name, "without agreement") {
+				env = bare
+			}
+			var last uint64
+			if c.name == "stream" {
+				// The journal ends with a marker whose incident, then,
+				// ends the incidents the resumed stream sends.
+				last = e.settle(t)
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			resp, err := e.ts.Client().Do(c.rq.build(ctx, e.ts.URL))
+			resp, err := env.ts.Client().Do(c.rq.build(ctx, env.ts.URL))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer resp.Body.Close()
 			var body []byte
 			if resp.StatusCode == 200 && strings.HasPrefix(c.rq.path, "/api/v1/stream") {
-				body = readStreamToHead(t, doc, resp.Body, e.head(t))
+				body = readStreamToHead(t, doc, resp.Body, last)
 				cancel()
 			} else if body, err = io.ReadAll(resp.Body); err != nil {
 				t.Fatal(err)
@@ -246,31 +316,61 @@ func TestOpenAPIConformance(t *testing.T) {
 	}
 }
 
-// readStreamToHead reads a stream until the event of entry head, checking
-// each event's data against its schema in doc, and returns what it read.
+// eventSchemas names the schema of each stream event's data.
+var eventSchemas = map[string]string{
+	"observation": "ObservationRecord", "token": "TokenEvent", "lost": "LostEvent", "error": "Error",
+	"sector_level": "LevelChange", "trigger": "Trigger",
+	"incident": "Incident", "violation": "Violation", "incident_merged": "IncidentMerged",
+}
+
+// checkEvent checks ev's data against its schema in doc.
+func checkEvent(t *testing.T, doc *openapi3.T, ev sseEvent) {
+	t.Helper()
+	name, ok := eventSchemas[ev.event]
+	if !ok {
+		t.Fatalf("stream: unknown event %q", ev.event)
+	}
+	var v any
+	if err := json.Unmarshal([]byte(ev.data), &v); err != nil {
+		t.Fatalf("stream: event data %s: %v", ev.data, err)
+	}
+	if err := doc.Components.Schemas[name].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
+		t.Errorf("stream: event %s %s is not a %s: %v", ev.id, ev.data, name, err)
+	}
+}
+
+// readStreamToHead reads a stream until it has sent the event of entry
+// head, an observation, and the incident event of that observation,
+// checking each event's data against its schema in doc, and returns what
+// it read.
 func readStreamToHead(t *testing.T, doc *openapi3.T, r io.Reader, head uint64) []byte {
 	t.Helper()
 	var all bytes.Buffer
 	br := bufio.NewReader(io.TeeReader(r, &all))
 	sr := &sseReader{r: br}
-	schemas := map[string]string{"observation": "ObservationRecord", "token": "TokenEvent", "lost": "LostEvent", "error": "Error"}
+	seen := map[string]int{}
+	headSeen, incidentSeen := false, false
 	for {
 		ev, err := sr.nextEvent()
 		if err != nil {
 			t.Fatalf("stream: %v", err)
 		}
-		name, ok := schemas[ev.event]
-		if !ok {
-			t.Fatalf("stream: unknown event %q", ev.event)
+		checkEvent(t, doc, ev)
+		seen[ev.event]++
+		headSeen = headSeen || ev.id == fmt.Sprint(head)
+		if ev.event == "incident" {
+			var inc api.Incident
+			if err := json.Unmarshal([]byte(ev.data), &inc); err != nil {
+				t.Fatal(err)
+			}
+			incidentSeen = incidentSeen || slices.ContainsFunc(inc.Observations, func(r api.ObservationRef) bool { return r.ID == head })
 		}
-		var v any
-		if err := json.Unmarshal([]byte(ev.data), &v); err != nil {
-			t.Fatalf("stream: event data %s: %v", ev.data, err)
-		}
-		if err := doc.Components.Schemas[name].Value.VisitJSON(v, openapi3.EnableJSONSchema2020()); err != nil {
-			t.Errorf("stream: event %s %s is not a %s: %v", ev.id, ev.data, name, err)
-		}
-		if ev.id == fmt.Sprint(head) {
+		if headSeen && incidentSeen {
+			for _, kind := range []string{"observation", "sector_level", "trigger", "incident"} {
+				if seen[kind] == 0 {
+					t.Errorf("stream: no %s event checked", kind)
+				}
+			}
 			return all.Bytes()[:all.Len()-br.Buffered()]
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/truce-dev/truce/internal/engine"
 	"github.com/truce-dev/truce/internal/journal"
 	"github.com/truce-dev/truce/internal/store"
 	"github.com/truce-dev/truce/internal/truce"
@@ -57,6 +58,13 @@ type Config struct {
 	// Ready answers /readyz: nil error means ready. A nil Ready is always
 	// ready.
 	Ready func() error
+	// Engine keeps the incidents, violations and sector levels that
+	// /api/v1/incidents, /violations and /sectors serve; nil when no
+	// agreement is loaded (they answer 503 then).
+	Engine *engine.Engine
+	// Events carries the engine's judgements to the stream (the
+	// engine.Runner publishes into it); nil streams none.
+	Events *engine.Feed
 }
 
 // Server serves truce's HTTP API. Make one with New.
@@ -93,6 +101,10 @@ func routeTable() []route {
 		{http.MethodPost, "/api/v1/observations", true, (*Server).postObservations},
 		{http.MethodGet, "/api/v1/observations", true, (*Server).listObservations},
 		{http.MethodGet, "/api/v1/observations/{id}", true, (*Server).getObservation},
+		{http.MethodGet, "/api/v1/incidents", true, (*Server).listIncidents},
+		{http.MethodGet, "/api/v1/incidents/{id}", true, (*Server).getIncident},
+		{http.MethodGet, "/api/v1/violations", true, (*Server).listViolations},
+		{http.MethodGet, "/api/v1/sectors", true, (*Server).listSectors},
 		{http.MethodGet, "/api/v1/stream", true, (*Server).stream},
 		{http.MethodGet, "/api/v1/openapi.json", false, (*Server).openAPI},
 		{http.MethodGet, "/healthz", false, (*Server).healthz},

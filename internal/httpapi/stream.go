@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/goccy/go-json"
+	"github.com/truce-dev/truce/internal/api"
+	"github.com/truce-dev/truce/internal/engine"
+	"github.com/truce-dev/truce/internal/feed"
 	"github.com/truce-dev/truce/internal/journal"
 	"github.com/truce-dev/truce/internal/store"
 	"github.com/truce-dev/truce/internal/truce"
@@ -39,9 +42,20 @@ type lostEvent struct {
 	LastEventID string `json:"last_event_id"`
 }
 
+// mergedEvent is the data of an "event: incident_merged": incident ID was
+// merged into incident Into and is no more.
+type mergedEvent struct {
+	ID   string `json:"id"`
+	Into string `json:"into"`
+}
+
 // stream sends the journal entries the caller may see as Server-Sent
 // Events: those after Last-Event-ID (or ?after=) from the store, then the
-// live ones from the feed, each once, in order.
+// live ones from the feed, each once, in order. Beside them it sends the
+// engine's judgements (incidents, violations, merges) that the caller may
+// see, without ids: they are projections, not journal entries. A stream
+// that resumes also gets the current state of every incident changed
+// after its starting point.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	p := principalOf(r)
 	if !p.CanRead() {
@@ -58,6 +72,17 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	// between is missed; what both hold is skipped by sequence number.
 	sub := s.cfg.Feed.Subscribe(s.cfg.StreamBuffer)
 	defer func() { sub.Close() }()
+	var judged *feed.Subscription[engine.Event] // nil: no engine events
+	judgedTo := ^uint64(0)
+	if s.cfg.Events != nil {
+		if s.cfg.Engine != nil {
+			// Events of entries up to here were published before the
+			// subscription, or will reach it.
+			judgedTo = s.cfg.Engine.Head()
+		}
+		judged = s.cfg.Events.Subscribe(s.cfg.StreamBuffer)
+		defer func() { judged.Close() }()
+	}
 	head, err := s.cfg.Store.Head(ctx)
 	if err != nil {
 		s.writeError(w, r, fmt.Errorf("httpapi: stream: %w", err))
@@ -78,7 +103,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	st := &streamer{s: s, w: w, rc: http.NewResponseController(w), p: p, last: after}
+	st := &streamer{s: s, w: w, rc: http.NewResponseController(w), p: p, last: after, judging: judged != nil, judgedTo: min(after, judgedTo)}
 	st.buf = fmt.Appendf(st.buf[:0], "retry: %d\n\n", s.retry.Milliseconds())
 	if st.flush() != nil {
 		return
@@ -98,6 +123,24 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		sub = s.cfg.Feed.Subscribe(s.cfg.StreamBuffer)
 	}
 
+	// The incidents changed since the client's starting point: on resume,
+	// or when the engine's events overflowed during the replay.
+	lostJudged := judged != nil && judged.Lost()
+	if lostJudged {
+		judged.Close()
+		judged = s.cfg.Events.Subscribe(s.cfg.StreamBuffer)
+	}
+	if s.cfg.Engine != nil && (resume || lostJudged) {
+		if err := st.since(after); err != nil {
+			st.fail(ctx, err)
+			return
+		}
+	}
+	var judgedC <-chan []engine.Event // nil, and never ready, without events
+	if judged != nil {
+		judgedC = judged.C
+	}
+
 	heartbeat := time.NewTicker(s.heartbeat)
 	defer heartbeat.Stop()
 	for {
@@ -105,6 +148,15 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		case <-ctx.Done():
 			return
 		case <-heartbeat.C:
+			if s.cfg.Engine != nil && judged != nil {
+				// Entries with no judgements (tokens, levels) move no
+				// event: the engine's head says how far it has judged.
+				// Read before looking: what it published up to there is
+				// in the channel, unless in flight this very moment.
+				if h := s.cfg.Engine.Head(); len(judged.C) == 0 {
+					st.judgedTo = max(st.judgedTo, min(h, st.last))
+				}
+			}
 			// Entries another process journaled (truce ingest --db, token
 			// create) reach no feed here: look for them now and then.
 			if head, err := s.cfg.Store.Head(ctx); err == nil && head > st.last {
@@ -120,6 +172,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		case batch, ok := <-sub.C:
 			if !ok {
 				if sub.Lost() {
+					if judged != nil {
+						st.drain(judged)
+					}
 					st.lost()
 				}
 				return // lost, or the feed closed: the server is shutting down
@@ -138,6 +193,19 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 					}
 				}
 				if err := st.send(e); err != nil {
+					return
+				}
+			}
+		case batch, ok := <-judgedC:
+			if !ok {
+				if judged.Lost() {
+					st.lost()
+				}
+				return
+			}
+			for i := range batch {
+				if err := st.judgement(&batch[i]); err != nil {
+					st.fail(ctx, err)
 					return
 				}
 			}
@@ -178,6 +246,16 @@ type streamer struct {
 	p    truce.Principal
 	last uint64 // the last entry handled: sent, or not visible to p
 	buf  []byte
+	// judgedTo is the last journal entry whose engine events reached the
+	// stream (sent, or not visible to p): events come in batches of
+	// increasing entries, so the ones a lost subscription dropped are all
+	// of later entries.
+	judgedTo uint64
+	judging  bool // the stream follows the engine's events
+	// snapshot is the engine's head when the stream sent the incidents
+	// changed since its start: later incident and violation events of
+	// entries up to it are older news, and are skipped.
+	snapshot uint64
 }
 
 // errClientGone wraps the failure to write to the client.
@@ -213,6 +291,10 @@ func (st *streamer) event(e *journal.Entry) (bool, error) {
 	case e.Kind == journal.KindObservation && e.Observation != nil:
 		rec := record(&store.ObservationRecord{ID: e.Seq, Recorded: e.Time, Org: e.Org, Observation: *e.Observation})
 		kind, data = "observation", rec
+	case e.Kind == journal.KindLevel && e.Level != nil:
+		kind, data = string(journal.KindLevel), api.FromLevelChange(e.Level)
+	case e.Kind == journal.KindTrigger && e.Trigger != nil:
+		kind, data = string(journal.KindTrigger), api.FromTrigger(e.Trigger)
 	case e.Kind == journal.KindToken && e.Token != nil:
 		if st.p.Role != truce.RoleAdmin {
 			return false, nil // administration: for its organisation's admins only
@@ -299,10 +381,95 @@ func (st *streamer) replay(ctx context.Context, upTo uint64) error {
 	return nil
 }
 
-// lost tells the client it fell behind and where to resume.
+// since sends, as incident events, the current state of every incident
+// changed after journal entry after that p may see.
+func (st *streamer) since(after uint64) error {
+	eng := st.s.cfg.Engine
+	// Read before Since: every entry up to the head is in its answer.
+	st.snapshot = eng.Head()
+	for _, rec := range eng.Since(st.p, after) {
+		b, err := json.Marshal(api.FromIncident(&rec.Incident, rec.Violations))
+		if err != nil {
+			return fmt.Errorf("httpapi: stream incident %s: %w", rec.Incident.ID, err)
+		}
+		st.buf = append(st.buf[:0], "event: incident\ndata: "...)
+		st.buf = append(st.buf, b...)
+		st.buf = append(st.buf, '\n', '\n')
+		if err := st.flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// judgement sends the engine event ev if p may see its incident.
+func (st *streamer) judgement(ev *engine.Event) error {
+	st.judgedTo = max(st.judgedTo, ev.Seq)
+	if ev.Incident == nil || !engine.Visible(st.p, ev.Incident) {
+		return nil
+	}
+	var data any
+	switch ev.Kind {
+	case engine.EventIncident:
+		if ev.Seq <= st.snapshot {
+			return nil
+		}
+		data = api.FromIncident(ev.Incident, ev.Violations)
+	case engine.EventViolation:
+		if ev.Seq <= st.snapshot || len(ev.Violations) == 0 {
+			return nil
+		}
+		data = api.FromViolation(&ev.Violations[0])
+	case engine.EventIncidentMerged:
+		data = mergedEvent{ID: ev.Gone, Into: ev.Incident.ID}
+	default:
+		return nil // a kind this API does not stream
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("httpapi: stream %s of incident %s: %w", ev.Kind, ev.Incident.ID, err)
+	}
+	st.buf = fmt.Appendf(st.buf[:0], "event: %s\ndata: ", ev.Kind)
+	st.buf = append(st.buf, b...)
+	st.buf = append(st.buf, '\n', '\n')
+	return st.flush()
+}
+
+// drain sends the engine events sub holds already.
+func (st *streamer) drain(sub *feed.Subscription[engine.Event]) {
+	for {
+		select {
+		case batch, ok := <-sub.C:
+			if !ok {
+				return
+			}
+			for i := range batch {
+				if st.judgement(&batch[i]) != nil {
+					return
+				}
+			}
+		default:
+			return
+		}
+	}
+}
+
+// lost tells the client it fell behind and where to resume: after the
+// last entry it was sent, or, when it follows the engine's events, after
+// the last entry whose events it was sent, if that comes before. The event
+// then carries that id too, so that EventSource resumes from it: the
+// entries after it come again, and the incidents they changed.
 func (st *streamer) lost() {
-	b, _ := json.Marshal(lostEvent{LastEventID: strconv.FormatUint(st.last, 10)})
-	st.buf = append(st.buf[:0], "event: lost\ndata: "...)
+	resume := st.last
+	if st.judging && st.judgedTo < resume {
+		resume = st.judgedTo
+	}
+	st.buf = st.buf[:0]
+	if resume != st.last {
+		st.buf = fmt.Appendf(st.buf, "id: %d\n", resume)
+	}
+	b, _ := json.Marshal(lostEvent{LastEventID: strconv.FormatUint(resume, 10)})
+	st.buf = append(st.buf, "event: lost\ndata: "...)
 	st.buf = append(st.buf, b...)
 	st.buf = append(st.buf, '\n', '\n')
 	st.flush()
