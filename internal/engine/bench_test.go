@@ -18,7 +18,7 @@ import (
 //	go test ./internal/engine -run '^$' -bench Pipeline -benchtime 50x -count 3
 func BenchmarkPipeline(b *testing.B) {
 	a := simpleAgreement(b)
-	es := traffic(1, 200_000)
+	es := traffic(1, 200_000, 200_000*time.Second) // one event every 2 s, as on a very heavy day
 	for i := range es {
 		es[i].Seq, es[i].Time = 0, time.Time{}
 	}
@@ -29,7 +29,7 @@ func BenchmarkPipeline(b *testing.B) {
 	var r *Runner
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"), sqlite.Options{
-		Now:       func() time.Time { return t0.Add(3 * time.Hour) },
+		Now:       func() time.Time { return t0.Add(60 * time.Hour) },
 		Committed: func(es []journal.Entry) { r.Committed(es) },
 	})
 	if err != nil {
@@ -58,4 +58,27 @@ func BenchmarkPipeline(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(next)/b.Elapsed().Seconds(), "obs/s")
 	b.ReportMetric(float64(eng.fuse.Len()), "window-obs")
+}
+
+// BenchmarkApply measures the engine alone (fusion, assessment,
+// escalation) on the same traffic, one batch of 1,000 entries per op.
+//
+//	go test ./internal/engine -run '^$' -bench Apply -benchtime 100x -count 3
+func BenchmarkApply(b *testing.B) {
+	a := simpleAgreement(b)
+	es := traffic(1, 200_000, 200_000*time.Second) // one event every 2 s, as on a very heavy day
+	eng, err := New(Config{Agreement: a})
+	if err != nil {
+		b.Fatal(err)
+	}
+	next := 0
+	b.ResetTimer()
+	for range b.N {
+		if next+1000 > len(es) {
+			b.Fatal("traffic exhausted: lower -benchtime")
+		}
+		eng.Apply(es[next : next+1000])
+		next += 1000
+	}
+	b.ReportMetric(float64(next)/b.Elapsed().Seconds(), "obs/s")
 }

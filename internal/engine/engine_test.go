@@ -26,14 +26,18 @@ func simpleAgreement(t testing.TB) *truce.Agreement {
 }
 
 // traffic makes n journal entries of observations near the line of the
-// simple agreement (the 36th meridian, 47N to 49N): clusters of reports of
-// fire and sightings, some by bearing, some party claims, over two hours.
-func traffic(seed uint64, n int) []journal.Entry {
+// simple agreement (the 36th meridian, 47N to 49N): events of fire and
+// sightings, each reported 1 to 3 times, some by bearing, some as party
+// claims, evenly spread over span of event time (recorded two seconds
+// after they happen).
+func traffic(seed uint64, n int, span time.Duration) []journal.Entry {
 	r := rand.New(rand.NewPCG(seed, 1))
 	cats := []truce.Category{truce.CategoryExplosion, truce.CategoryImpact, truce.CategoryOutgoingFire, truce.CategoryWeaponSighting, truce.CategoryBurst}
+	step := span / time.Duration(n/2+1)
 	var es []journal.Entry
-	for len(es) < n {
-		at := t0.Add(time.Duration(r.IntN(7200)) * time.Second)
+	recorded := t0
+	for ev := 0; len(es) < n; ev++ {
+		at := t0.Add(time.Duration(ev) * step)
 		p := geo.Pt(47.2+r.Float64()*1.6, 35.7+r.Float64()*0.6)
 		cat := cats[r.IntN(len(cats))]
 		for k := range 1 + r.IntN(3) {
@@ -56,7 +60,10 @@ func traffic(seed uint64, n int) []journal.Entry {
 				o.Weapon = truce.WeaponMLRS
 			}
 			o = o.Canonical()
-			es = append(es, journal.Entry{Seq: uint64(len(es) + 1), Time: t0.Add(2*time.Hour + time.Duration(len(es))*time.Millisecond).Round(truce.TimeUnit), Kind: journal.KindObservation, Org: "coalition", Observation: &o})
+			if rec := o.Time.Add(2 * time.Second); rec.After(recorded) {
+				recorded = rec
+			}
+			es = append(es, journal.Entry{Seq: uint64(len(es) + 1), Time: recorded.Round(truce.TimeUnit), Kind: journal.KindObservation, Org: "coalition", Observation: &o})
 		}
 	}
 	return es
@@ -99,7 +106,7 @@ func run(t *testing.T, a *truce.Agreement, batches [][]journal.Entry) outcome {
 // on how they are cut into commits.
 func TestBatchIndependence(t *testing.T) {
 	a := simpleAgreement(t)
-	es := traffic(7, 3000)
+	es := traffic(7, 3000, 2*time.Hour)
 	whole := run(t, a, [][]journal.Entry{es})
 	if len(whole.incidents) == 0 {
 		t.Fatal("no incidents from the traffic")
@@ -129,7 +136,7 @@ func TestBatchIndependence(t *testing.T) {
 // the same incidents and violations.
 func TestArrivalOrder(t *testing.T) {
 	a := simpleAgreement(t)
-	es := traffic(11, 2000)
+	es := traffic(11, 2000, 2*time.Hour)
 	first := run(t, a, [][]journal.Entry{es})
 	shuffled := slices.Clone(es)
 	rand.New(rand.NewPCG(5, 6)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
