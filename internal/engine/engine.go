@@ -107,6 +107,8 @@ func (e *Engine) Head() uint64 {
 // for the live stream and the entries to journal: level changes and
 // trigger transitions, as of the newest recording time among entries.
 // Entries at or below Head are ignored, so a batch may overlap the last.
+// Batches must not split the entries of one recording time (one commit):
+// escalation is evaluated as of each batch's last recording time.
 func (e *Engine) Apply(entries []journal.Entry) (events []Event, derived []journal.Entry) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -139,7 +141,14 @@ func (e *Engine) Apply(entries []journal.Entry) (events []Event, derived []journ
 			vs := e.assessor.Assess(&inc, e.cfg.Windows)
 			old := e.records[inc.ID]
 			e.records[inc.ID] = &Record{Incident: inc, Violations: vs, Seq: en.Seq}
-			e.esc.Set(inc.ID, vs)
+			// A claim nobody but a party makes is judged and shown, but does
+			// not move alert levels: one party's complaints alone must not
+			// raise a sector, let alone fire the trigger.
+			if inc.Status == truce.StatusUnverified {
+				e.esc.Set(inc.ID, nil)
+			} else {
+				e.esc.Set(inc.ID, vs)
+			}
 			for _, g := range gone {
 				events = append(events, Event{Kind: EventIncidentMerged, Seq: en.Seq, Incident: &e.records[inc.ID].Incident, Gone: g})
 			}
@@ -151,9 +160,6 @@ func (e *Engine) Apply(entries []journal.Entry) (events []Event, derived []journ
 				}
 			}
 		}
-	}
-	if !e.newestObs.IsZero() {
-		e.fuse.Expire(e.newestObs.Add(-e.cfg.Fuse.Horizon))
 	}
 	return events, e.advance(derived)
 }

@@ -26,6 +26,7 @@ type Runner struct {
 	events *Feed
 
 	mu     sync.Mutex
+	err    error
 	queue  [][]journal.Entry
 	wake   chan struct{}
 	closed bool
@@ -66,10 +67,13 @@ func (r *Runner) CatchUp(ctx context.Context) error {
 		return r.journal(ctx, derived)
 	}
 	err := r.st.Entries(ctx, r.eng.Head(), 0, func(e *journal.Entry, _ []byte) error {
-		batch = append(batch, copyEntry(e))
-		if len(batch) == catchUpBatch {
-			return flush()
+		// Cut only between recording times (commits), as live commits are.
+		if len(batch) >= catchUpBatch && !e.Time.Equal(batch[len(batch)-1].Time) {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
+		batch = append(batch, copyEntry(e))
 		return nil
 	})
 	if err != nil {
@@ -98,9 +102,13 @@ func copyEntry(e *journal.Entry) journal.Entry {
 	return c
 }
 
-// Run applies queued commits until ctx is done or Close is called. Errors
-// journaling derived entries are returned.
+// Run applies queued commits until ctx is done or Close is called. Entries
+// another process journaled (truce ingest --db beside truce serve) reach
+// no commit hook here: when a commit skips past them, they are read from
+// the store first. A failure to journal derived entries is kept (Err) and
+// retried with the next commit, so nothing derived is lost.
 func (r *Runner) Run(ctx context.Context) error {
+	var pending []journal.Entry // derived, not yet journaled
 	for {
 		r.mu.Lock()
 		q := r.queue
@@ -108,24 +116,49 @@ func (r *Runner) Run(ctx context.Context) error {
 		closed := r.closed
 		r.mu.Unlock()
 		for _, entries := range q {
+			if len(entries) > 0 && entries[0].Seq > r.eng.Head()+1 {
+				if err := r.CatchUp(ctx); err != nil {
+					r.fail(err)
+				}
+			}
 			events, derived := r.eng.Apply(entries)
 			r.events.Publish(events)
-			if err := r.journal(ctx, derived); err != nil {
-				return err
+			pending = append(pending, derived...)
+		}
+		if len(pending) > 0 {
+			if err := r.journal(ctx, pending); err != nil {
+				r.fail(err)
+			} else {
+				pending = nil
+				r.fail(nil)
 			}
 		}
 		if closed {
-			return nil
+			return r.Err()
 		}
 		if len(q) > 0 {
 			continue
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			return r.Err()
 		case <-r.wake:
 		}
 	}
+}
+
+func (r *Runner) fail(err error) {
+	r.mu.Lock()
+	r.err = err
+	r.mu.Unlock()
+}
+
+// Err returns the last failure to judge or journal, nil once it has been
+// overcome.
+func (r *Runner) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
 }
 
 // Close makes Run return once it has applied what is queued.

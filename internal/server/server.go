@@ -123,6 +123,11 @@ func Run(ctx context.Context, opts Options) error {
 			if _, err := db.Head(ctx); err != nil {
 				return fmt.Errorf("journal: %w", err)
 			}
+			if r := runner.Load(); r != nil {
+				if err := r.Err(); err != nil {
+					return fmt.Errorf("engine: %w", err)
+				}
+			}
 			return nil
 		},
 	})
