@@ -36,13 +36,38 @@
 //     tested in a gnomonic projection centred between the observers).
 //
 // A contradiction (an impossible time, place, category or weapon) is
-// simply no edge. Incidents are the connected components of the graph:
-// a report compatible with members of two incidents merges them. This
-// makes the result independent of arrival order, but it also chains: in
-// dense traffic (hundreds of events a second along a front, or party claims
-// with 2 h gates and kilometres of CEP) components can grow to the whole
-// window.
+// simply no edge.
 //
+// # Strong and weak reports
+//
+// A report is weak when its method is party_report or osint, or its Party
+// is set; every other report is strong. Weak reports are weakly located
+// (kilometres of CEP) under long gates (2 h): at any realistic density,
+// letting them link reports would chain unrelated events into incidents
+// covering the front. So:
+//
+//   - Strong reports form incidents through strong–strong edges only: the
+//     incidents' cores are the connected components of the graph of strong
+//     reports. A strong report compatible with two cores merges them.
+//   - A weak report joins the incident of a strong report it is
+//     compatible with; when it is compatible with several incidents, it
+//     joins exactly one: the one of least rank, the rank of an incident
+//     being the least (key, journal id) of its strong members (key: the
+//     first 8 bytes of SHA-256(Org NUL Source NUL SourceID)). It never
+//     links two incidents.
+//   - Two weak reports never link each other: a weak report compatible
+//     with no strong report is an incident of its own. A UA claim and an
+//     RU claim about the same place are two claims, two incidents, until
+//     a monitor's report gives them an event to attach to.
+//
+// This is a pure function of the set of reports, whatever their order.
+// Incrementally, a strong report that arrives late can change where a
+// weak report belongs: a weak report alone joins the incident (its own id
+// is reported gone), and a weak report attached elsewhere moves when the
+// incident it is now compatible with ranks better (Add returns both
+// incidents; the one it left has lost a member). To find those, each
+// incident keeps the list of the weak reports compatible with it but
+// attached to an incident of better rank.
 // # What an incident says
 //
 //   - Location: the least-squares position of its reports on the sphere.
@@ -80,10 +105,11 @@
 //     Sources = independent sources plus claimants; Claimants = the named
 //     parties; Status = unverified when every member is a party report,
 //     reported otherwise; Party is left to assessment.
-//   - ID: "inc-" and the first 12 hex digits of SHA-256(Org NUL Source
-//     NUL SourceID) of the member for which that hash is least. An
-//     incident whose id changes because such a member joins it is
-//     reported gone under its old id.
+//   - ID: "inc-" and the first 16 hex digits (64 bits) of SHA-256(Org NUL
+//     Source NUL SourceID) of the strong member for which that hash is
+//     least (weak members do not name an incident), or of the weak report
+//     itself when it is alone. An incident whose id changes because such a
+//     member joins it is reported gone under its old id.
 //
 // # Determinism
 //
@@ -97,8 +123,8 @@
 //
 // # The window
 //
-// The Engine keeps recent observations in a compact form (about 130
-// bytes each, strings interned), indexed by a set of space-time grids,
+// The Engine keeps recent observations in a compact form (136 bytes
+// each, strings interned), indexed by a set of space-time grids,
 // and maintains the summary of incidents of 8 members or more
 // incrementally (smaller ones are summarised from their members when
 // needed). Expire, or Add itself once Config.Horizon is passed, drops

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -71,8 +72,24 @@ func TestHorizon(t *testing.T) {
 	}
 }
 
-// TestID checks that an incident is named after its member of smallest
-// SHA-256(org NUL source NUL source id), whatever the order of arrival.
+// idFor is the id of an incident named after the given member: "inc-" and
+// the first 16 hex digits of SHA-256(org NUL source NUL source id).
+func idFor(in Input) string {
+	h := sha256.Sum256([]byte(string(in.Org) + "\x00" + in.Observation.Source + "\x00" + in.Observation.SourceID))
+	return "inc-" + hex.EncodeToString(h[:8])
+}
+
+func claimInput(id uint64, sourceID string, at time.Time, p geo.Point, cep float64) Input {
+	return Input{ID: id, Org: "UA", Observation: truce.Observation{
+		Source: "ua-jccc", SourceID: sourceID, Method: truce.MethodPartyReport, Party: "UA", Category: truce.CategoryExplosion, Count: 1,
+		Time: at, TimeUncertainty: 30 * time.Minute, Location: &truce.Location{Point: p, CEP: cep}, Reliability: 'F', Credibility: 6,
+	}}
+}
+
+// TestID checks that an incident is named after its strong member of
+// smallest SHA-256(org NUL source NUL source id), whatever the order of
+// arrival, even when a weak member's hash is smaller; and a weak report
+// alone after itself.
 func TestID(t *testing.T) {
 	inputs := []Input{
 		pointInput(1, "a", truce.MethodHeard, base, geo.Pt(48, 37), 100),
@@ -81,20 +98,81 @@ func TestID(t *testing.T) {
 	}
 	want := ""
 	for _, in := range inputs {
-		h := sha256.Sum256([]byte(string(in.Org) + "\x00" + in.Observation.Source + "\x00" + in.Observation.SourceID))
-		if id := "inc-" + hex.EncodeToString(h[:6]); want == "" || id < want {
+		if id := idFor(in); want == "" || id < want {
 			want = id
 		}
 	}
-	for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}, {1, 2, 0}} {
+	if len(want) != len("inc-")+16 {
+		t.Fatalf("id %s: want 16 hex digits", want)
+	}
+	// a claim whose hash is smaller than every strong member's
+	var claim Input
+	for i := 0; ; i++ {
+		claim = claimInput(4, fmt.Sprint("c", i), base.Add(10*time.Minute), geo.Pt(48, 37), 1000)
+		if idFor(claim) < want {
+			break
+		}
+	}
+	inputs = append(inputs, claim)
+	for _, order := range [][]int{{0, 1, 2, 3}, {3, 2, 1, 0}, {1, 3, 2, 0}} {
 		e := New(DefaultConfig())
 		for _, i := range order {
 			e.Add(inputs[i])
 		}
 		incs := e.Incidents()
-		if len(incs) != 1 || incs[0].ID != want {
-			t.Errorf("order %v: got %v, want one incident %s", order, incs, want)
+		if len(incs) != 1 || incs[0].ID != want || len(incs[0].Observations) != 4 {
+			t.Errorf("order %v: got %v, want one incident %s of 4", order, incs, want)
 		}
+	}
+	e := New(DefaultConfig())
+	if changed, _ := e.Add(claim); changed[0].ID != idFor(claim) {
+		t.Errorf("claim alone: got id %s, want %s", changed[0].ID, idFor(claim))
+	}
+}
+
+// TestWeakNeverBridges: a chain of strong incidents, each 1.2 km from the
+// next, with a claim of 3 km CEP over all of them, stays as many incidents;
+// the claim joins one, and moves when a report of better rank arrives.
+func TestWeakNeverBridges(t *testing.T) {
+	var strong []Input
+	for i := range 5 {
+		strong = append(strong, pointInput(uint64(i+1), fmt.Sprint("p", i), truce.MethodSeen, base, geo.Destination(geo.Pt(48, 37), 90, 1200*float64(i)), 100))
+	}
+	claim := claimInput(10, "c", base.Add(20*time.Minute), geo.Destination(geo.Pt(48, 37), 90, 2400), 3000)
+	all := append(slices.Clone(strong), claim)
+	incs := Fuse(DefaultConfig(), all)
+	if len(incs) != 5 {
+		t.Fatalf("got %d incidents, want 5", len(incs))
+	}
+	// the claim joins the incident of least key
+	best := strong[0]
+	for _, in := range strong {
+		if idFor(in) < idFor(best) {
+			best = in
+		}
+	}
+	for _, in := range incs {
+		ids := memberIDs(in)
+		if want := in.ID == idFor(best); slices.Contains(ids, 10) != want || in.ID != idFor(all[ids[0]-1]) {
+			t.Errorf("incident %s %v: the claim should join %s only", in.ID, ids, idFor(best))
+		}
+	}
+	// strong reports arriving in the worst order make the claim move
+	slices.SortFunc(strong, func(a, b Input) int { return -cmpString(idFor(a), idFor(b)) })
+	e := New(DefaultConfig())
+	e.Add(claim)
+	moves := 0
+	for _, in := range strong {
+		changed, _ := e.Add(in)
+		if len(changed) == 2 {
+			moves++
+		}
+	}
+	if moves != 4 {
+		t.Errorf("got %d moves, want 4", moves)
+	}
+	if d := diffIncidents(e.Incidents(), incs); d != "" {
+		t.Error(d)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/truce-dev/truce/internal/geo"
 	"github.com/truce-dev/truce/internal/truce"
 )
 
@@ -101,6 +102,15 @@ type Engine struct {
 
 	big map[int32]*summary // summaries of incidents of bigAt members or more, by root
 
+	// pend lists, by root, the weak reports compatible with a strong
+	// member of that incident but attached to another (of better rank), as
+	// gen<<32 | slot: if the incident's rank improves they may move to it.
+	// Entries whose slot was reused since (another gen) are stale.
+	pend  map[int32][]uint64
+	gens  uint32
+	roots []int32 // scratch
+	hits  []int32 // scratch
+
 	grid  map[uint64]*cellList
 	cells []*cellList
 	gridN [len(timeLevels)][len(spaceLevels)]int
@@ -108,6 +118,7 @@ type Engine struct {
 	stamp uint32
 
 	newest, cutoff int64 // µs; cutoff: observations before it have left
+	epoch          int64 // µs: the time of the first observation (see cellEntry)
 	hasCutoff      bool
 	batch          bool // Fuse: no index, no incremental summaries
 	bigAt          int32
@@ -126,7 +137,7 @@ type Engine struct {
 
 // New returns an Engine with an empty window.
 func New(cfg Config) *Engine {
-	e := &Engine{cfg: cfg, big: map[int32]*summary{}, grid: map[uint64]*cellList{}, bigAt: bigAt, newest: math.MinInt64}
+	e := &Engine{cfg: cfg, big: map[int32]*summary{}, pend: map[int32][]uint64{}, grid: map[uint64]*cellList{}, bigAt: bigAt, newest: math.MinInt64}
 	e.cfg.TimeGate = cloneMap(cfg.TimeGate)
 	e.cfg.BearingError = cloneMap(cfg.BearingError)
 	// index 0 of every table means "none"
@@ -227,43 +238,131 @@ func (e *Engine) union(a, b int32) int32 {
 	}
 	ob.parent = a
 	oa.size += ob.size
-	oa.next, ob.next = ob.next, oa.next // splice the member lists
+	e.splice(a, b)
 	return a
 }
 
-// summaryOf returns the summary of root r and its members' references.
-func (e *Engine) summaryOf(r int32) (*summary, []truce.ObservationRef) {
-	if s := e.big[r]; s != nil {
-		return s, s.refs
+// splice joins the circular member lists through a and through b.
+func (e *Engine) splice(a, b int32) {
+	oa, ob := e.at(a), e.at(b)
+	an, bn := oa.next, ob.next
+	oa.next, e.at(bn).prev = bn, a
+	ob.next, e.at(an).prev = an, b
+}
+
+// attach makes weak report w (an incident alone until now) a member of
+// the incident of root r.
+func (e *Engine) attach(w, r int32) {
+	ow, or := e.at(w), e.at(r)
+	ow.parent = r
+	or.size++
+	e.splice(r, w)
+	if e.batch {
+		return
 	}
-	s := e.summarise(r)
-	return s, s.refs
+	if s := e.big[r]; s != nil {
+		e.addTo(s, ow, true)
+	} else if or.size >= e.bigAt {
+		e.big[r] = e.summarise(r)
+	}
+}
+
+// detach takes weak report w out of the incident of root r, leaving it an
+// incident alone.
+func (e *Engine) detach(w, r int32) {
+	ow, or := e.at(w), e.at(r)
+	e.at(ow.prev).next = ow.next
+	e.at(ow.next).prev = ow.prev
+	ow.parent, ow.next, ow.prev = w, w, w
+	or.size--
+	if e.big[r] != nil {
+		if or.size >= e.bigAt {
+			e.big[r] = e.summarise(r) // summaries do not subtract
+		} else {
+			delete(e.big, r)
+		}
+	}
+}
+
+// rankOf returns the rank of the incident of root r: the least (key, id)
+// of its strong members. Of the incidents a weak report is compatible
+// with, it joins the one of least rank.
+func (e *Engine) rankOf(r int32) (key, id uint64) {
+	if s := e.big[r]; s != nil {
+		return s.sKey, s.sID
+	}
+	key, id = math.MaxUint64, math.MaxUint64
+	e.members(r, func(_ int32, o *obs) {
+		if o.flags&fWeak == 0 && rankLess(o.key, o.id, key, id) {
+			key, id = o.key, o.id
+		}
+	})
+	return key, id
+}
+
+func (e *Engine) pendEntry(w int32) uint64 { return uint64(e.at(w).gen)<<32 | uint64(uint32(w)) }
+
+// pendSlot returns the slot of a pend entry, or -1 when it is stale.
+func (e *Engine) pendSlot(p uint64) int32 {
+	w := int32(uint32(p))
+	if w >= e.nslots {
+		return -1
+	}
+	if o := e.at(w); o.flags&fLive == 0 || o.gen != uint32(p>>32) {
+		return -1
+	}
+	return w
+}
+
+// pendAdd records that weak report w is compatible with the incident of
+// root r without being a member.
+func (e *Engine) pendAdd(r, w int32) {
+	p := e.pendEntry(w)
+	l := e.pend[r]
+	if !slices.Contains(l, p) {
+		e.pend[r] = append(l, p)
+	}
 }
 
 // summarise summarises the members of root r from scratch.
 func (e *Engine) summarise(r int32) *summary {
 	s := newSummary()
-	s.refs = make([]truce.ObservationRef, 0, e.at(r).size)
-	e.members(r, func(_ int32, o *obs) {
-		e.addTo(s, o, false)
-		s.refs = append(s.refs, e.ref(o))
-	})
-	slices.SortFunc(s.refs, func(a, b truce.ObservationRef) int { return cmp.Compare(a.ID, b.ID) })
+	e.fill(s, r)
 	return s
 }
 
+// fill adds the members of root r to the empty summary s, with their refs.
+func (e *Engine) fill(s *summary, r int32) {
+	s.refs = make([]truce.ObservationRef, 0, e.at(r).size)
+	for m := r; ; {
+		o := e.at(m)
+		e.addTo(s, o, false)
+		s.refs = append(s.refs, e.ref(o))
+		if m = o.next; m == r {
+			break
+		}
+	}
+	slices.SortFunc(s.refs, func(a, b truce.ObservationRef) int { return cmp.Compare(a.ID, b.ID) })
+}
+
 func (e *Engine) incidentOf(r int32) truce.Incident {
-	s, refs := e.summaryOf(r)
-	return e.incident(s, refs)
+	if s := e.big[r]; s != nil {
+		return e.incident(s, s.refs)
+	}
+	s := emptySummary // on the stack: small incidents are summarised on demand
+	e.fill(&s, r)
+	return e.incident(&s, s.refs)
 }
 
 // idOf returns the id of the incident of root r.
 func (e *Engine) idOf(r int32) string {
 	if s := e.big[r]; s != nil {
-		return incidentID(s.minKey)
+		return incidentID(s.idKey())
 	}
-	k := uint64(math.MaxUint64)
-	e.members(r, func(_ int32, o *obs) { k = min(k, o.key) })
+	if o := e.at(r); o.flags&fWeak != 0 {
+		return incidentID(o.key) // a weak report alone
+	}
+	k, _ := e.rankOf(r)
 	return incidentID(k)
 }
 
@@ -278,10 +377,12 @@ func (e *Engine) endOf(r int32) int64 {
 }
 
 // Add fuses one observation and returns the incidents it created or
-// changed (full current state, sorted by ID) and the IDs of incidents that
-// ceased to exist because it merged them into another or renamed them.
-// An observation older than the window's cutoff is too late to fuse: it
-// comes back as an incident of its own, already final.
+// changed (full current state: first the incident the observation is now
+// in, then, sorted by ID, any incident a weak report left to join it) and
+// the IDs of incidents that ceased to exist because it merged them into
+// another or renamed them, sorted. An observation older than the window's
+// cutoff is too late to fuse: it comes back as an incident of its own,
+// already final.
 func (e *Engine) Add(in Input) (changed []truce.Incident, gone []string) {
 	x := e.prep(in)
 	if e.hasCutoff && x.t < e.cutoff {
@@ -292,28 +393,28 @@ func (e *Engine) Add(in Input) (changed []truce.Incident, gone []string) {
 	s := e.alloc()
 	o := e.at(s)
 	*o = x
-	o.parent, o.next, o.size = s, s, 1
-	r := e.extent(o)
-	var roots []int32
-	e.candidates(s, r, func(y int32) {
-		ry := e.find(y)
-		if slices.Contains(roots, ry) {
-			return // linked already: the edge would change nothing
-		}
-		if e.compatible(e.at(s), e.at(y)) {
-			roots = append(roots, ry)
-		}
-	})
-	for _, ry := range roots {
-		gone = append(gone, e.idOf(ry))
+	e.gens++
+	o.parent, o.next, o.prev, o.size, o.gen = s, s, s, 1, e.gens
+	if e.gens == 1 {
+		e.epoch = x.t
 	}
-	root := s
-	for _, ry := range roots {
-		root = e.union(root, ry)
+	r := e.extent(o)
+	var root int32
+	var left []int32
+	if x.flags&fWeak != 0 {
+		root = e.addWeak(s, r)
+	} else {
+		root, gone, left = e.addStrong(s, r)
 	}
 	e.gridInsert(s, r)
-	inc := e.incidentOf(root)
-	gone = slices.DeleteFunc(gone, func(id string) bool { return id == inc.ID })
+	changed = make([]truce.Incident, 1, 1+len(left))
+	changed[0] = e.incidentOf(root)
+	for _, h := range left {
+		changed = append(changed, e.incidentOf(h))
+	}
+	slices.SortFunc(changed[1:], func(a, b truce.Incident) int { return strings.Compare(a.ID, b.ID) })
+	id := changed[0].ID
+	gone = slices.DeleteFunc(gone, func(g string) bool { return g == id })
 	slices.Sort(gone)
 	gone = slices.Compact(gone)
 	if len(gone) == 0 {
@@ -326,7 +427,135 @@ func (e *Engine) Add(in Input) (changed []truce.Incident, gone []string) {
 			e.expire(c)
 		}
 	}
-	return []truce.Incident{inc}, gone
+	return changed, gone
+}
+
+// addWeak fuses weak report w (extent r) and returns its root: it joins
+// the compatible incident of least rank, and is pending on the others; it
+// never links incidents, nor another weak report.
+func (e *Engine) addWeak(w int32, r geo.Rect) int32 {
+	ow := e.at(w)
+	roots := e.roots[:0]
+	e.candidates(w, r, func(y int32) {
+		oy := e.at(y)
+		if oy.flags&fWeak != 0 {
+			return
+		}
+		ry := e.find(y)
+		if slices.Contains(roots, ry) {
+			return // compatible with this incident already
+		}
+		if e.compatible(ow, oy) {
+			roots = append(roots, ry)
+		}
+	})
+	e.roots = roots
+	if len(roots) == 0 {
+		return w
+	}
+	best := roots[0]
+	bk, bi := e.rankOf(best)
+	for _, ry := range roots[1:] {
+		if k, i := e.rankOf(ry); rankLess(k, i, bk, bi) {
+			best, bk, bi = ry, k, i
+		}
+	}
+	for _, ry := range roots {
+		if ry != best {
+			e.pendAdd(ry, w)
+		}
+	}
+	e.attach(w, best)
+	return best
+}
+
+// addStrong fuses strong report s (extent r): it merges the incidents it
+// is compatible with, and draws the weak reports for which the merged
+// incident is now the compatible one of least rank. It returns the root,
+// the ids gone and the roots of the incidents weak reports left.
+func (e *Engine) addStrong(s int32, r geo.Rect) (root int32, gone []string, left []int32) {
+	os := e.at(s)
+	roots, hits := e.roots[:0], e.hits[:0]
+	e.candidates(s, r, func(y int32) {
+		oy := e.at(y)
+		if oy.flags&fWeak != 0 {
+			if e.compatible(os, oy) {
+				hits = append(hits, y)
+			}
+			return
+		}
+		ry := e.find(y)
+		if slices.Contains(roots, ry) {
+			return // linked already: the edge would change nothing
+		}
+		if e.compatible(os, oy) {
+			roots = append(roots, ry)
+		}
+	})
+	e.roots, e.hits = roots, hits
+	type pendList struct {
+		key, id uint64
+		l       []uint64
+	}
+	var lists []pendList
+	for _, ry := range roots {
+		gone = append(gone, e.idOf(ry))
+		if l := e.pend[ry]; l != nil {
+			k, i := e.rankOf(ry)
+			lists = append(lists, pendList{k, i, l})
+			delete(e.pend, ry)
+		}
+	}
+	root = s
+	for _, ry := range roots {
+		root = e.union(root, ry)
+	}
+	if len(lists) == 0 && len(hits) == 0 {
+		return root, gone, nil
+	}
+	mk, mi := e.rankOf(root)
+	var keep []uint64
+	var recon []int32
+	for _, pl := range lists {
+		if pl.key == mk && pl.id == mi {
+			keep = pl.l // the incident that gives its rank: nothing changes for them
+			continue
+		}
+		for _, p := range pl.l {
+			if w := e.pendSlot(p); w >= 0 {
+				recon = append(recon, w)
+			}
+		}
+	}
+	recon = append(recon, hits...)
+	for _, w := range recon {
+		ow := e.at(w)
+		if ow.parent == w { // alone: it joins
+			gone = append(gone, incidentID(ow.key))
+			e.attach(w, root)
+			continue
+		}
+		h := e.find(w)
+		if h == root {
+			continue
+		}
+		if hk, hi := e.rankOf(h); rankLess(mk, mi, hk, hi) {
+			e.detach(w, h)
+			e.attach(w, root)
+			e.pendAdd(h, w)
+			if !slices.Contains(left, h) {
+				left = append(left, h)
+			}
+			continue
+		}
+		if p := e.pendEntry(w); !slices.Contains(keep, p) {
+			keep = append(keep, p)
+		}
+	}
+	if len(keep) > 0 {
+		e.pend[root] = keep
+	}
+	return root, gone, left
 }
 
 // Expire drops from the working window every incident whose latest
@@ -343,13 +572,16 @@ func (e *Engine) expire(cut int64) int {
 	}
 	e.nextStamp()
 	var roots []int32
+	cs := e.sec(cut)
 	for _, cl := range e.cells {
-		for _, s := range cl.slots {
-			o := e.at(s)
-			if o.t >= cut {
+		for _, c := range cl.slots {
+			if c.t > cs {
 				break
 			}
-			r := e.find(s)
+			if e.at(c.s).t >= cut {
+				continue
+			}
+			r := e.find(c.s)
 			if ro := e.at(r); ro.stamp != e.stamp {
 				ro.stamp = e.stamp
 				if e.endOf(r) < cut {
@@ -370,6 +602,7 @@ func (e *Engine) expire(cut int64) int {
 			e.release(s)
 		}
 		delete(e.big, r)
+		delete(e.pend, r)
 		n += len(drop)
 	}
 	return n
@@ -392,7 +625,9 @@ func (e *Engine) Len() int { return e.live }
 
 // Fuse is the batch reference: the incidents of a set of inputs, sorted by
 // ID. It compares every pair of inputs close enough in time (no index, no
-// window, no horizon) and summarises each incident from its members.
+// window, no horizon), takes the connected components of the strong
+// reports, attaches each weak report to the compatible component of least
+// rank, and summarises each incident from its members.
 func Fuse(cfg Config, inputs []Input) []truce.Incident {
 	e := New(cfg)
 	e.batch = true
@@ -402,31 +637,60 @@ func Fuse(cfg Config, inputs []Input) []truce.Incident {
 		s := e.alloc()
 		o := e.at(s)
 		*o = e.prep(in)
-		o.parent, o.next, o.size = s, s, 1
+		o.parent, o.next, o.prev, o.size = s, s, s, 1
 		order[i] = s
 		maxReach = max(maxReach, o.u+e.methods[o.method].gate)
 	}
 	slices.SortFunc(order, func(a, b int32) int {
 		if ta, tb := e.at(a).t, e.at(b).t; ta != tb {
-			if ta < tb {
-				return -1
-			}
-			return 1
+			return cmp.Compare(ta, tb)
 		}
 		return int(a - b)
 	})
+	var weakEdges [][2]int32 // weak, strong
 	for i, a := range order {
 		x := e.at(a)
+		xw := x.flags&fWeak != 0
 		lim := x.t + x.u + e.methods[x.method].gate + maxReach
 		for _, b := range order[i+1:] {
 			y := e.at(b)
 			if y.t > lim {
 				break
 			}
-			if e.compatible(x, y) {
+			yw := y.flags&fWeak != 0
+			if xw && yw || !e.compatible(x, y) {
+				continue
+			}
+			switch {
+			case !xw && !yw:
 				e.union(e.find(a), e.find(b))
+			case xw:
+				weakEdges = append(weakEdges, [2]int32{a, b})
+			default:
+				weakEdges = append(weakEdges, [2]int32{b, a})
 			}
 		}
+	}
+	// the rank of every component, at its root
+	type rank struct{ key, id uint64 }
+	ranks := map[int32]rank{}
+	for s := range e.nslots {
+		if o := e.at(s); o.flags&fWeak == 0 {
+			r := e.find(s)
+			if k, ok := ranks[r]; !ok || rankLess(o.key, o.id, k.key, k.id) {
+				ranks[r] = rank{o.key, o.id}
+			}
+		}
+	}
+	best := map[int32]int32{} // weak report → root of least rank
+	for _, we := range weakEdges {
+		w, r := we[0], e.find(we[1])
+		if b, ok := best[w]; !ok || rankLess(ranks[r].key, ranks[r].id, ranks[b].key, ranks[b].id) {
+			best[w] = r
+		}
+	}
+	for w, r := range best { // attaching commutes: order does not matter
+		e.attach(w, r)
 	}
 	return e.Incidents()
 }

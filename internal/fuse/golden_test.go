@@ -24,6 +24,8 @@ package fuse
 //	        party: UA            # a party's claim
 //	        gone: [[1], [3]]     # optional: this report merges away the
 //	                             # incidents then made of these members
+//	        changed: [[1, 2], [3]] # optional: the member sets of the
+//	                             # incidents Add returns, in its order
 //	    incidents:               # the final incidents, in any order
 //	      - members: [1, 2, 3]   # required; every other key is optional
 //	        category: explosion
@@ -97,6 +99,7 @@ type goldenObs struct {
 	Credibility     int           `yaml:"credibility"`
 	Party           string        `yaml:"party"`
 	Gone            [][]uint64    `yaml:"gone"`
+	Changed         [][]uint64    `yaml:"changed"`
 }
 
 type goldenInc struct {
@@ -179,8 +182,19 @@ func runGolden(t *testing.T, sc goldenScenario) {
 		in := g.input()
 		inputs = append(inputs, in)
 		changed, gone := e.Add(in)
-		if len(changed) != 1 {
-			t.Fatalf("add %d: got %d changed incidents, want 1", g.ID, len(changed))
+		if len(changed) == 0 || !slices.Contains(memberIDs(changed[0]), g.ID) {
+			t.Fatalf("add %d: the first changed incident is not the one it joined: %v", g.ID, changed)
+		}
+		if g.Changed != nil {
+			var sets [][]uint64
+			for _, c := range changed {
+				sets = append(sets, memberIDs(c))
+			}
+			if fmt.Sprint(sets) != fmt.Sprint(g.Changed) {
+				t.Errorf("add %d: got changed %v, want %v", g.ID, sets, g.Changed)
+			}
+		} else if len(changed) != 1 {
+			t.Errorf("add %d: got %d changed incidents, want 1", g.ID, len(changed))
 		}
 		if g.Gone != nil {
 			var want []string
@@ -200,7 +214,9 @@ func runGolden(t *testing.T, sc goldenScenario) {
 		} else if len(gone) > 0 && !renamed(gone, idOf) {
 			t.Errorf("add %d: got gone %v, want none", g.ID, gone)
 		}
-		idOf[fmt.Sprint(memberIDs(changed[0]))] = changed[0].ID
+		for _, c := range changed {
+			idOf[fmt.Sprint(memberIDs(c))] = c.ID
+		}
 	}
 	got := e.Incidents()
 	checkIncidents(t, got, sc.Incidents)

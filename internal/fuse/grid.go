@@ -24,8 +24,40 @@ const maxCellsPerSide = 4
 
 type cellList struct {
 	key   uint64
-	slots []int32 // sorted by time
-	at    int     // index in Engine.cells
+	slots []cellEntry // sorted by time
+	at    int         // index in Engine.cells
+}
+
+// cellEntry is an observation filed in a cell, with its time in whole
+// seconds from the Engine's epoch (rounded down, clamped), so that searching
+// a cell does not touch the observations. Searches on it are conservative:
+// they return a superset of the observations in a range of times.
+type cellEntry struct {
+	t int32
+	s int32
+}
+
+// sec returns the time t (µs) as the seconds of a cellEntry.
+func (e *Engine) sec(t int64) int32 {
+	d := t - e.epoch
+	if d < 0 {
+		d -= 1e6 - 1 // round down
+	}
+	return int32(min(max(d/1e6, math.MinInt32), math.MaxInt32))
+}
+
+// cellSearch returns the index of the first entry of l at second t or later.
+func cellSearch(l []cellEntry, t int32) int {
+	lo, hi := 0, len(l)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if l[m].t < t {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
 }
 
 func cellKey(tl, sl int, lat, lon int64) uint64 {
@@ -68,8 +100,6 @@ func (e *Engine) level(o *obs, r geo.Rect) (tl, sl int) {
 	return tl, sl
 }
 
-func (e *Engine) time(s int32) int64 { return e.at(s).t }
-
 func (e *Engine) gridInsert(s int32, r geo.Rect) {
 	o := e.at(s)
 	tl, sl := e.level(o, r)
@@ -85,11 +115,11 @@ func (e *Engine) gridInsert(s int32, r geo.Rect) {
 				e.grid[k] = cl
 				e.cells = append(e.cells, cl)
 			}
-			i := len(cl.slots)
-			for i > 0 && e.time(cl.slots[i-1]) > o.t { // usually at the end
+			i, ts := len(cl.slots), e.sec(o.t)
+			for i > 0 && cl.slots[i-1].t > ts { // usually at the end
 				i--
 			}
-			cl.slots = slices.Insert(cl.slots, i, s)
+			cl.slots = slices.Insert(cl.slots, i, cellEntry{ts, s})
 		}
 	}
 }
@@ -104,13 +134,8 @@ func (e *Engine) gridRemove(s int32) {
 		for lon := c; lon <= d; lon++ {
 			k := cellKey(tl, sl, lat, lon)
 			cl := e.grid[k]
-			i, _ := slices.BinarySearchFunc(cl.slots, o.t, func(x int32, t int64) int {
-				if e.time(x) < t {
-					return -1
-				}
-				return 1
-			})
-			for cl.slots[i] != s {
+			i := cellSearch(cl.slots, e.sec(o.t))
+			for cl.slots[i].s != s {
 				i++
 			}
 			cl.slots = slices.Delete(cl.slots, i, i+1)
@@ -134,20 +159,11 @@ func (e *Engine) candidates(s int32, r geo.Rect, f func(y int32)) {
 	e.nextStamp()
 	x.stamp = e.stamp
 	reach := x.u + e.methods[x.method].gate
-	visit := func(cl *cellList, lo, hi int64) {
-		i, _ := slices.BinarySearchFunc(cl.slots, lo, func(y int32, t int64) int {
-			if e.time(y) < t {
-				return -1
-			}
-			return 1
-		})
-		for ; i < len(cl.slots); i++ {
-			y := cl.slots[i]
-			o := e.at(y)
-			if o.t > hi {
-				break
-			}
-			if o.stamp != e.stamp {
+	visit := func(cl *cellList, lo, hi int32) {
+		l := cl.slots
+		for i := cellSearch(l, lo); i < len(l) && l[i].t <= hi; i++ {
+			y := l[i].s
+			if o := e.at(y); o.stamp != e.stamp {
 				o.stamp = e.stamp
 				f(y)
 			}
@@ -158,7 +174,7 @@ func (e *Engine) candidates(s int32, r geo.Rect, f func(y int32)) {
 			if e.gridN[tl][sl] == 0 {
 				continue
 			}
-			lo, hi := x.t-reach-e.reach[tl], x.t+reach+e.reach[tl]
+			lo, hi := e.sec(x.t-reach-e.reach[tl]), e.sec(x.t+reach+e.reach[tl])
 			a, b, c, d := cellRange(r, spaceLevels[sl])
 			if (b-a+1)*(d-c+1) > int64(len(e.cells)) {
 				for _, cl := range e.cells {

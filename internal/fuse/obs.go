@@ -27,10 +27,16 @@ const (
 	fObserver             // observer report (a, b, c = bearing, dmin, dmax)
 	fFire                 // has a fire bearing
 	fParty                // a party's report
+	fWeak                 // a weak report: attaches to a strong one, never bridges
 )
 
-// obs is the compact state of one observation in the window (about 128
-// bytes): everything fusion needs, with strings interned in the Engine.
+// obs is the compact state of one observation in the window (136 bytes):
+// everything fusion needs, with strings interned in the Engine.
+//
+// Strong reports form union-find trees (parent); a weak report attached to
+// an incident has for parent a strong member of it, and is its own parent
+// when it is an incident alone. Every incident's members are a circular
+// doubly linked list (next, prev).
 type obs struct {
 	v       vec     // location, or observer position
 	t, u    int64   // time and its uncertainty, µs
@@ -40,6 +46,8 @@ type obs struct {
 	id      uint64  // journal sequence number
 	parent  int32   // union-find parent slot
 	next    int32   // next member of the incident (circular list)
+	prev    int32   // previous member of the incident
+	gen     uint32  // allocation number of the slot (see Engine.pend)
 	size    int32   // members, at a root
 	stamp   uint32  // visit mark of the current query
 	count   int32
@@ -148,6 +156,9 @@ func (e *Engine) prep(in Input) obs {
 	}
 	if r.party != 0 {
 		r.flags |= fParty
+	}
+	if r.party != 0 || o.Method == truce.MethodPartyReport || o.Method == truce.MethodOSINT {
+		r.flags |= fWeak
 	}
 	switch {
 	case o.Location != nil:

@@ -40,8 +40,10 @@ type summary struct {
 	minT, maxT int64
 	maxCount   int32
 	cat        uint8
-	minKey     uint64
-	fireS      int64 // Σ sin, Σ cos of fire bearings, fixed point 2⁻⁴⁰
+	minKey     uint64 // of all members
+	sKey, sID  uint64 // least (key, id) of the strong members: the rank
+	strong     int32  // strong members
+	fireS      int64  // Σ sin, Σ cos of fire bearings, fixed point 2⁻⁴⁰
 	fireC      int64
 	fireN      int32
 	weapons    []uint64 // weapon<<32 | reports, sorted
@@ -53,8 +55,11 @@ type summary struct {
 	refs       []truce.ObservationRef // in id order; nil when built on demand
 }
 
+var emptySummary = summary{minT: math.MaxInt64, maxT: math.MinInt64, minKey: math.MaxUint64, sKey: math.MaxUint64, sID: math.MaxUint64}
+
 func newSummary() *summary {
-	return &summary{minT: math.MaxInt64, maxT: math.MinInt64, minKey: math.MaxUint64, cat: 0}
+	s := emptySummary
+	return &s
 }
 
 // add adds member o (slot i) to s.
@@ -71,6 +76,12 @@ func (e *Engine) addTo(s *summary, o *obs, withRefs bool) {
 		s.cat = o.cat
 	}
 	s.minKey = min(s.minKey, o.key)
+	if o.flags&fWeak == 0 {
+		s.strong++
+		if rankLess(o.key, o.id, s.sKey, s.sID) {
+			s.sKey, s.sID = o.key, o.id
+		}
+	}
 	if o.flags&fFire != 0 {
 		sn, cs := math.Sincos(o.fire * math.Pi / 180)
 		s.fireS += int64(math.Round(sn * 0x1p40))
@@ -111,6 +122,10 @@ func (e *Engine) merge(s, t *summary) {
 		s.cat = t.cat
 	}
 	s.minKey = min(s.minKey, t.minKey)
+	s.strong += t.strong
+	if rankLess(t.sKey, t.sID, s.sKey, s.sID) {
+		s.sKey, s.sID = t.sKey, t.sID
+	}
 	s.fireS += t.fireS
 	s.fireC += t.fireC
 	s.fireN += t.fireN
@@ -197,10 +212,24 @@ func (e *Engine) ref(o *obs) truce.ObservationRef {
 	return truce.ObservationRef{ID: o.id, Org: src.org, Source: src.source, Method: e.methods[o.method].name, Marking: e.marks[o.mark]}
 }
 
-// incidentID names the incident whose member of smallest key has key k:
-// "inc-" and the first 12 hex digits of the SHA-256 behind the key.
+// rankLess orders (key, id) pairs: by key, then id.
+func rankLess(k1, id1, k2, id2 uint64) bool {
+	return k1 < k2 || k1 == k2 && id1 < id2
+}
+
+// idKey returns the key an incident is named after: the least key of its
+// strong members, or of its only (weak) member when it has none.
+func (s *summary) idKey() uint64 {
+	if s.strong > 0 {
+		return s.sKey
+	}
+	return s.minKey
+}
+
+// incidentID names the incident whose naming member has key k: "inc-" and
+// the first 16 hex digits (64 bits) of the SHA-256 behind the key.
 func incidentID(k uint64) string {
-	var b [6]byte
+	var b [8]byte
 	for i := range b {
 		b[i] = byte(k >> (56 - 8*i))
 	}
@@ -210,7 +239,7 @@ func incidentID(k uint64) string {
 // incident renders s; refs are the members in id order.
 func (e *Engine) incident(s *summary, refs []truce.ObservationRef) truce.Incident {
 	in := truce.Incident{
-		ID:           incidentID(s.minKey),
+		ID:           incidentID(s.idKey()),
 		Category:     e.catInfoOf(s.cat).name,
 		Count:        int(s.maxCount),
 		Start:        time.UnixMicro(s.minT).UTC(),

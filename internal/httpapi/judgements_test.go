@@ -56,8 +56,9 @@ func observed(source, id string, m truce.Method, c truce.Category, w truce.Weapo
 //	E  an artillery (100 mm+) impact at the water station: ceasefire and
 //	   protected_site pump, high, undetermined, north.
 //
-// North scores 5 (A) + 5 (B) + 10 (E) = 20 and south 2 (C) + 15 (D) = 17:
-// both CRITICAL, and the trigger stands.
+// North scores 5 (A) + 5 (B) + 10 (E) = 20 and south 15 (D): C, a party's
+// claim alone, is judged but moves no alert level (it would have made 17).
+// Both CRITICAL, and the trigger stands.
 func judgementFixtures() []judgementFixture {
 	const (
 		art  = truce.WeaponArtillery100Plus
@@ -253,7 +254,7 @@ func TestJudgements(t *testing.T) {
 	want := sectorsAnswer{
 		Sectors: []api.SectorLevel{
 			{Sector: "north", Name: "North", Level: "CRITICAL", Since: "2026-03-01T12:00:00Z", Windows: []api.LevelWindow{{DurationS: 3600, Score: 20, Tense: 2, Serious: 6, Critical: 15}}},
-			{Sector: "south", Name: "South", Level: "CRITICAL", Since: "2026-03-01T12:00:00Z", Windows: []api.LevelWindow{{DurationS: 3600, Score: 17, Tense: 2, Serious: 6, Critical: 15}}},
+			{Sector: "south", Name: "South", Level: "CRITICAL", Since: "2026-03-01T12:00:00Z", Windows: []api.LevelWindow{{DurationS: 3600, Score: 15, Tense: 2, Serious: 6, Critical: 15}}},
 		},
 		Hysteresis:        0.5,
 		RenewedAggression: renewedAggression{Triggered: true, CriticalSectors: 2, Critical: []string{"north", "south"}},
