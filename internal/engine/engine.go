@@ -8,8 +8,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/truce-dev/truce/internal/agreement"
 	"github.com/truce-dev/truce/internal/assess"
 	"github.com/truce-dev/truce/internal/fuse"
+	"github.com/truce-dev/truce/internal/geo"
 	"github.com/truce-dev/truce/internal/journal"
 	"github.com/truce-dev/truce/internal/store"
 	"github.com/truce-dev/truce/internal/truce"
@@ -56,6 +58,9 @@ type Record struct {
 	Incident   truce.Incident
 	Violations []truce.Violation
 	Seq        uint64
+	// Sector is the sector the incident happened in, "" outside every
+	// sector.
+	Sector string
 }
 
 // Engine keeps the judgements. See the package documentation.
@@ -63,6 +68,7 @@ type Engine struct {
 	cfg      Config
 	fuse     *fuse.Engine
 	assessor *assess.Assessor
+	index    *agreement.Index // for each incident's sector
 	esc      *assess.Escalator
 
 	mu        sync.RWMutex
@@ -92,6 +98,7 @@ func New(cfg Config) (*Engine, error) {
 		fuse:     fuse.New(cfg.Fuse),
 		assessor: as,
 		esc:      assess.NewEscalator(cfg.Agreement),
+		index:    agreement.NewIndex(cfg.Agreement, agreement.IndexOptions{}),
 		records:  map[string]*Record{},
 	}, nil
 }
@@ -140,7 +147,7 @@ func (e *Engine) Apply(entries []journal.Entry) (events []Event, derived []journ
 			inc := changed[j]
 			vs := e.assessor.Assess(&inc, e.cfg.Windows)
 			old := e.records[inc.ID]
-			e.records[inc.ID] = &Record{Incident: inc, Violations: vs, Seq: en.Seq}
+			e.records[inc.ID] = &Record{Incident: inc, Violations: vs, Seq: en.Seq, Sector: e.sectorAt(inc.Location)}
 			// A claim nobody but a party makes is judged and shown, but does
 			// not move alert levels: one party's complaints alone must not
 			// raise a sector, let alone fire the trigger.
@@ -293,19 +300,16 @@ func (q *IncidentQuery) matches(r *Record) bool {
 		return false
 	case len(q.Parties) > 0 && !slices.Contains(q.Parties, inc.Party):
 		return false
-	case len(q.Sectors) > 0 && !slices.ContainsFunc(r.Violations, func(v truce.Violation) bool { return slices.Contains(q.Sectors, v.Sector) }) && !slices.Contains(q.Sectors, r.sector()):
+	case len(q.Sectors) > 0 && !slices.Contains(q.Sectors, r.Sector):
 		return false
 	}
 	return true
 }
 
-// sector returns the sector of the record's violations, "" when it has
-// none or they are outside every sector.
-func (r *Record) sector() string {
-	for _, v := range r.Violations {
-		if v.Sector != "" {
-			return v.Sector
-		}
+// sectorAt returns the id of the sector holding p, "" for none.
+func (e *Engine) sectorAt(p geo.Point) string {
+	if i := e.index.Classify(p).Sector; i >= 0 {
+		return e.cfg.Agreement.Sectors[i].ID
 	}
 	return ""
 }

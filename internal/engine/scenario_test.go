@@ -137,3 +137,25 @@ func TestEvening(t *testing.T) {
 		t.Errorf("applying the same entries again: %d events, %d derived entries; want none", len(ev), len(d))
 	}
 }
+
+// TestSectorOfIncident: an incident that breaks no rule is still listed by
+// the sector it happened in.
+func TestSectorOfIncident(t *testing.T) {
+	e, err := New(Config{Agreement: simpleAgreement(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A casualty 20 km west of the line at 47.5N (the south sector, which
+	// runs from 46.8N to 48N): no rule is about casualties.
+	o := truce.Observation{Source: "ngo", SourceID: "1", Method: truce.MethodSeen, Category: truce.CategoryCasualty, Count: 1,
+		Time: t0, Reliability: 'B', Credibility: 2, Marking: truce.Marking{TLP: truce.TLPGreen},
+		Location: &truce.Location{Point: geo.Pt(47.5, 35.73), CEP: 100}}
+	e.Apply([]journal.Entry{{Seq: 1, Time: t0, Kind: journal.KindObservation, Org: "coalition", Observation: &o}})
+	admin := truce.Principal{Org: "coalition", Kind: truce.OrgCoalition, Role: truce.RoleAdmin}
+	for sector, want := range map[string]int{"south": 1, "north": 0} {
+		recs, _ := e.Incidents(IncidentQuery{Viewer: admin, Sectors: []string{sector}})
+		if len(recs) != want || (want == 1 && len(recs[0].Violations) != 0) {
+			t.Errorf("sector %s: %d incidents, want %d without violations", sector, len(recs), want)
+		}
+	}
+}
