@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -73,9 +74,10 @@ type Engine struct {
 
 	mu        sync.RWMutex
 	records   map[string]*Record
-	head      uint64    // the last entry applied
-	clock     time.Time // the newest recording time seen
-	newestObs time.Time // the newest observation time seen
+	dirty     map[string]*pending // changed by fusion, not yet judged
+	head      uint64              // the last entry applied
+	clock     time.Time           // the newest recording time seen
+	newestObs time.Time           // the newest observation time seen
 }
 
 // New returns an engine for cfg.
@@ -100,6 +102,7 @@ func New(cfg Config) (*Engine, error) {
 		esc:      assess.NewEscalator(cfg.Agreement),
 		index:    agreement.NewIndex(cfg.Agreement, agreement.IndexOptions{}),
 		records:  map[string]*Record{},
+		dirty:    map[string]*pending{},
 	}, nil
 }
 
@@ -128,6 +131,7 @@ func (e *Engine) Apply(entries []journal.Entry) (events []Event, derived []journ
 		if en.Time.After(e.clock) {
 			// Escalation is evaluated at every recording time in turn, so
 			// that how entries are cut into batches changes nothing.
+			events = e.flush(events)
 			derived = e.advance(derived)
 			e.clock = en.Time
 		}
@@ -139,36 +143,72 @@ func (e *Engine) Apply(entries []journal.Entry) (events []Event, derived []journ
 			e.newestObs = o.Time
 		}
 		changed, gone := e.fuse.Add(fuse.Input{ID: en.Seq, Org: en.Org, Observation: *o})
+		var carried []string
 		for _, id := range gone {
 			delete(e.records, id)
 			e.esc.Set(id, nil)
+			if p, ok := e.dirty[id]; ok {
+				carried = append(carried, p.merged...)
+				delete(e.dirty, id)
+			}
 		}
 		for j := range changed {
-			inc := changed[j]
-			vs := e.assessor.Assess(&inc, e.cfg.Windows)
-			old := e.records[inc.ID]
-			e.records[inc.ID] = &Record{Incident: inc, Violations: vs, Seq: en.Seq, Sector: e.sectorAt(inc.Location)}
-			// A claim nobody but a party makes is judged and shown, but does
-			// not move alert levels: one party's complaints alone must not
-			// raise a sector, let alone fire the trigger.
-			if inc.Status == truce.StatusUnverified {
-				e.esc.Set(inc.ID, nil)
-			} else {
-				e.esc.Set(inc.ID, vs)
+			p := e.dirty[changed[j].ID]
+			if p == nil {
+				p = &pending{}
+				e.dirty[changed[j].ID] = p
 			}
-			for _, g := range gone {
-				events = append(events, Event{Kind: EventIncidentMerged, Seq: en.Seq, Incident: &e.records[inc.ID].Incident, Gone: g})
-			}
-			gone = nil
-			events = append(events, Event{Kind: EventIncident, Seq: en.Seq, Incident: &e.records[inc.ID].Incident, Violations: vs})
-			for _, v := range vs {
-				if old == nil || !slices.ContainsFunc(old.Violations, func(w truce.Violation) bool { return w.ID == v.ID }) {
-					events = append(events, Event{Kind: EventViolation, Seq: en.Seq, Incident: &e.records[inc.ID].Incident, Violations: []truce.Violation{v}})
-				}
+			p.inc, p.seq = changed[j], en.Seq
+			if j == 0 { // the incident the observation is in: what the gone merged into
+				p.merged = append(p.merged, carried...)
+				p.merged = append(p.merged, gone...)
 			}
 		}
 	}
+	events = e.flush(events)
 	return events, e.advance(derived)
+}
+
+// pending is an incident fusion changed since the last flush: its state,
+// the entry that last changed it and the incidents merged into it.
+type pending struct {
+	inc    truce.Incident
+	seq    uint64
+	merged []string
+}
+
+// flush judges the incidents fusion changed since the last flush, once
+// each whatever the number of reports that changed them (in id order), and
+// appends their events.
+func (e *Engine) flush(events []Event) []Event {
+	ids := slices.Sorted(maps.Keys(e.dirty))
+	for _, id := range ids {
+		p := e.dirty[id]
+		inc := p.inc
+		vs := e.assessor.Assess(&inc, e.cfg.Windows)
+		old := e.records[inc.ID]
+		rec := &Record{Incident: inc, Violations: vs, Seq: p.seq, Sector: e.sectorAt(inc.Location)}
+		e.records[inc.ID] = rec
+		// A claim nobody but a party makes is judged and shown, but does
+		// not move alert levels: one party's complaints alone must not
+		// raise a sector, let alone fire the trigger.
+		if inc.Status == truce.StatusUnverified {
+			e.esc.Set(inc.ID, nil)
+		} else {
+			e.esc.Set(inc.ID, vs)
+		}
+		for _, g := range p.merged {
+			events = append(events, Event{Kind: EventIncidentMerged, Seq: p.seq, Incident: &rec.Incident, Gone: g})
+		}
+		events = append(events, Event{Kind: EventIncident, Seq: p.seq, Incident: &rec.Incident, Violations: vs})
+		for _, v := range vs {
+			if old == nil || !slices.ContainsFunc(old.Violations, func(w truce.Violation) bool { return w.ID == v.ID }) {
+				events = append(events, Event{Kind: EventViolation, Seq: p.seq, Incident: &rec.Incident, Violations: []truce.Violation{v}})
+			}
+		}
+	}
+	clear(e.dirty)
+	return events
 }
 
 // advance evaluates escalation as of the engine's clock and appends the
