@@ -403,10 +403,20 @@ func (e *Engine) cursorOf(incident string) Cursor {
 }
 
 // Sectors returns every sector's level as of the newest entry applied.
-func (e *Engine) Sectors() []truce.SectorLevel {
+func (e *Engine) Sectors() []truce.SectorLevel { return e.SectorsAt(time.Time{}) }
+
+// SectorsAt returns every sector's level as of now, or as of the newest
+// entry applied if that is later: violations leave their windows with the
+// passing of time, whether or not anything new is reported. It changes
+// nothing the engine journals: level changes are journaled as of the
+// recording times of entries.
+func (e *Engine) SectorsAt(now time.Time) []truce.SectorLevel {
 	e.mu.Lock() // Levels may advance the escalator's evaluation
 	defer e.mu.Unlock()
-	return e.esc.Levels(e.clock)
+	if now.Before(e.clock) {
+		now = e.clock
+	}
+	return e.esc.Levels(now)
 }
 
 // Triggered reports whether the renewed-aggression trigger stands.

@@ -132,6 +132,13 @@ func TestEvening(t *testing.T) {
 	if e.Triggered() {
 		t.Error("trigger fired with one sector at CRITICAL; the agreement needs two")
 	}
+	// By 21:00 every violation has left the hour's window (the last came
+	// at 19:30): the north is CALM again, with nothing new reported.
+	for _, l := range e.SectorsAt(at("21:00:00")) {
+		if l.Level != truce.LevelCalm || l.Scores[0] != 0 {
+			t.Errorf("at 21:00 sector %s is %s with scores %v; want CALM, 0", l.Sector, l.Level, l.Scores)
+		}
+	}
 	// The same evening applied again changes nothing and journals nothing.
 	if ev, d := e.Apply(entries); len(ev) != 0 || len(d) != 0 {
 		t.Errorf("applying the same entries again: %d events, %d derived entries; want none", len(ev), len(d))

@@ -155,7 +155,9 @@ func (s *Server) listSectors(w http.ResponseWriter, r *http.Request) {
 	for _, sec := range a.Sectors {
 		names[sec.ID] = sec.Name
 	}
-	levels := eng.Sectors()
+	// As of now: scores fall as violations leave their windows, even
+	// when nothing new is reported.
+	levels := eng.SectorsAt(s.cfg.Now())
 	res := sectorsAnswer{
 		Sectors:    make([]api.SectorLevel, len(levels)),
 		Hysteresis: a.Escalation.Hysteresis,
