@@ -33,8 +33,8 @@ var policy = map[string][]string{
 	"internal/store/sqlite":    {"internal/geo", "internal/journal", "internal/store", "internal/truce", "modernc.org/sqlite"},
 	"internal/store/storetest": {"internal/auth", "internal/geo", "internal/journal", "internal/store", "internal/truce"},
 	"internal/httpapi":         {"internal/api", "internal/auth", "internal/engine", "internal/feed", "internal/geo", "internal/ingest", "internal/journal", "internal/store", "internal/truce", "github.com/prometheus/client_golang/...", "github.com/goccy/go-json"},
-	"internal/fuse":            {"internal/geo", "internal/truce"},
-	"internal/assess":          {"internal/agreement", "internal/geo", "internal/truce"},
+	"internal/fuse":            {"internal/geo", "internal/truce", "github.com/golang/geo/r3"},
+	"internal/assess":          {"internal/agreement", "internal/geo", "internal/truce", "github.com/golang/geo/r3"},
 	"internal/engine":          {"internal/agreement", "internal/assess", "internal/feed", "internal/fuse", "internal/geo", "internal/journal", "internal/store", "internal/truce"},
 	"internal/server":          {"internal/agreement", "internal/auth", "internal/engine", "internal/httpapi", "internal/journal", "internal/store", "internal/store/sqlite", "internal/truce", "github.com/prometheus/client_golang/..."},
 	"internal":                 {}, // this test

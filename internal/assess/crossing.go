@@ -4,24 +4,15 @@ import (
 	"math"
 	"slices"
 
+	"github.com/golang/geo/r3"
+
 	"github.com/truce-dev/truce/internal/geo"
 )
 
 // vec is a point of the unit sphere.
-type vec [3]float64
+type vec = r3.Vector
 
-func toVec(p geo.Point) vec {
-	φ, λ := p.Lat*math.Pi/180, p.Lon*math.Pi/180
-	return vec{math.Cos(φ) * math.Cos(λ), math.Cos(φ) * math.Sin(λ), math.Sin(φ)}
-}
-
-func cross(a, b vec) vec {
-	return vec{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
-}
-
-func dot(a, b vec) float64 { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] }
-
-func norm(a vec) float64 { return math.Sqrt(dot(a, a)) }
+func toVec(p geo.Point) vec { return p.Vector() }
 
 // crossings answers two questions about the line of contact: where a ray
 // along a geodesic first meets it, and how far a point is from it. The line
@@ -128,8 +119,8 @@ func (c *crossings) first(p geo.Point, bearing, reach float64) (float64, bool) {
 	}
 	end := geo.Destination(p, bearing, reach)
 	P, Q := toVec(p), toVec(end)
-	n2 := cross(P, Q)
-	if norm(n2) == 0 {
+	n2 := P.Cross(Q)
+	if n2.Norm() == 0 {
 		return 0, false
 	}
 	clo := cellOf(geo.Pt(lo.Lat-marginDeg, lo.Lon-marginDeg))
@@ -154,18 +145,18 @@ func (c *crossings) first(p geo.Point, bearing, reach float64) (float64, bool) {
 // arcsMeet reports whether the minor arcs AB and PQ meet, and how far
 // along PQ from P (metres); n2 is P×Q.
 func arcsMeet(A, B, P, Q, n2 vec) (float64, bool) {
-	n1 := cross(A, B)
-	d := cross(n1, n2)
-	l := norm(d)
+	n1 := A.Cross(B)
+	d := n1.Cross(n2)
+	l := d.Norm()
 	if l < 1e-15 {
 		return 0, false // the arcs lie on one great circle, or an arc is empty
 	}
-	d = vec{d[0] / l, d[1] / l, d[2] / l}
+	d = d.Mul(1 / l)
 	const eps = -1e-12 // admit a meeting at an arc's end despite rounding
-	for _, X := range [2]vec{d, {-d[0], -d[1], -d[2]}} {
-		if dot(cross(A, X), n1) >= eps && dot(cross(X, B), n1) >= eps &&
-			dot(cross(P, X), n2) >= eps && dot(cross(X, Q), n2) >= eps {
-			return math.Atan2(norm(cross(P, X)), dot(P, X)) * geo.EarthRadius, true
+	for _, X := range [2]vec{d, d.Mul(-1)} {
+		if A.Cross(X).Dot(n1) >= eps && X.Cross(B).Dot(n1) >= eps &&
+			P.Cross(X).Dot(n2) >= eps && X.Cross(Q).Dot(n2) >= eps {
+			return math.Atan2(P.Cross(X).Norm(), P.Dot(X)) * geo.EarthRadius, true
 		}
 	}
 	return 0, false
@@ -219,10 +210,10 @@ type edge struct {
 
 func newEdge(a, b vec) edge {
 	e := edge{a: a, b: b}
-	n := cross(a, b)
-	if l := norm(n); l > 0 {
-		e.n, e.ok = vec{n[0] / l, n[1] / l, n[2] / l}, true
-		e.u, e.w = cross(e.n, a), cross(b, e.n)
+	n := a.Cross(b)
+	if l := n.Norm(); l > 0 {
+		e.n, e.ok = n.Mul(1/l), true
+		e.u, e.w = e.n.Cross(a), b.Cross(e.n)
 	}
 	return e
 }
@@ -230,16 +221,15 @@ func newEdge(a, b vec) edge {
 // chord2 returns the squared chord from unit vector P to the nearest point
 // of the edge.
 func (e *edge) chord2(P vec) float64 {
-	if e.ok && dot(P, e.u) >= 0 && dot(P, e.w) >= 0 {
+	if e.ok && P.Dot(e.u) >= 0 && P.Dot(e.w) >= 0 {
 		// The nearest point is P's projection on the great circle, at angle
 		// asin|P·n| from P.
-		s := dot(P, e.n)
+		s := P.Dot(e.n)
 		return 2 * (1 - math.Sqrt(max(0, 1-s*s)))
 	}
 	return min(chord2(P, e.a), chord2(P, e.b))
 }
 
 func chord2(a, b vec) float64 {
-	d := vec{a[0] - b[0], a[1] - b[1], a[2] - b[2]}
-	return dot(d, d)
+	return a.Sub(b).Norm2()
 }

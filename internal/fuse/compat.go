@@ -112,7 +112,7 @@ func (e *Engine) samePlace(x, y *obs) bool {
 	switch {
 	case !xo && !yo:
 		lim := spaceK * (x.a + y.a) / geo.EarthRadius
-		return x.v.angle(y.v) <= lim
+		return float64(x.v.Angle(y.v)) <= lim
 	case xo && !yo:
 		return e.pointInWedge(y.v, spaceK*y.a, x)
 	case !xo && yo:
@@ -131,7 +131,7 @@ func (e *Engine) halfAngle(w *obs) float64 {
 // distance band [dmin, dmax]), measured in polar coordinates around the
 // observer.
 func (e *Engine) pointInWedge(p vec, r float64, w *obs) bool {
-	d := w.v.angle(p) * geo.EarthRadius
+	d := float64(w.v.Angle(p)) * geo.EarthRadius
 	if d < w.b-r || d > w.c+r {
 		return false
 	}
@@ -172,22 +172,22 @@ func (e *Engine) wedgeCorners(w *obs, out []vec) []vec {
 // between the observers (geodesics are straight lines there) and tested
 // with the separating axis theorem.
 func (e *Engine) wedgesMeet(x, y *obs) bool {
-	if x.v.angle(y.v)*geo.EarthRadius > x.c+y.c+2 {
+	if float64(x.v.Angle(y.v))*geo.EarthRadius > x.c+y.c+2 {
 		return false
 	}
 	var buf [2 * (wedgeArc + 3)]vec
 	cs := e.wedgeCorners(x, buf[:0])
 	n := len(cs)
 	cs = e.wedgeCorners(y, cs)
-	c := x.v.add(y.v).normalize()
+	c := x.v.Add(y.v).Normalize()
 	north, east := frame(c)
 	var xy [2 * (wedgeArc + 3)][2]float64
 	for i, p := range cs {
-		d := p.dot(c)
+		d := p.Dot(c)
 		if d <= 0.1 { // beyond the projection's useful reach: assume they meet
 			return true
 		}
-		xy[i] = [2]float64{p.dot(east) / d * geo.EarthRadius, p.dot(north) / d * geo.EarthRadius}
+		xy[i] = [2]float64{p.Dot(east) / d * geo.EarthRadius, p.Dot(north) / d * geo.EarthRadius}
 	}
 	return !separated(xy[:n], xy[n:len(cs)]) && !separated(xy[n:len(cs)], xy[:n])
 }

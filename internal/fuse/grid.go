@@ -69,14 +69,14 @@ func cellKey(tl, sl int, lat, lon int64) uint64 {
 // with a margin for the bulge of geodesics.
 func (e *Engine) extent(o *obs) geo.Rect {
 	if o.flags&fObserver == 0 {
-		p := o.v.point()
+		p := pointOf(o.v)
 		r := spaceK * o.a
 		return geo.Rect{MinLat: p.Lat, MinLon: p.Lon, MaxLat: p.Lat, MaxLon: p.Lon}.Expand(r*1.01 + 10)
 	}
 	var buf [wedgeArc + 3]vec
 	r := geo.EmptyRect()
 	for _, v := range e.wedgeCorners(o, buf[:0]) {
-		r = r.Extend(v.point())
+		r = r.Extend(pointOf(v))
 	}
 	return r.Expand(o.c*0.01 + 10)
 }

@@ -106,8 +106,9 @@ func pointContribution(q vec, cep float64) contribution {
 	w := 1 / (σ * σ)
 	var c contribution
 	c.w = fix(w)
+	qa := comps(q)
 	for i := range 3 {
-		c.s[i] = fix(w * q[i])
+		c.s[i] = fix(w * qa[i])
 		c.g[i] = c.s[i]
 	}
 	return c
@@ -121,18 +122,19 @@ func observerContribution(o vec, bearing, σb, dmin, dmax float64) contribution 
 	dir := along(north, east, bearing)
 	mid := (dmin + dmax) / 2
 	q, u := offset(o, dir, mid/geo.EarthRadius)
-	m := o.cross(dir)
+	m := o.Cross(dir)
 	σx := max(mid*σb, minCross) / geo.EarthRadius
 	σr := max((dmax-dmin)/2, minBandHalf) / geo.EarthRadius
 	wb, wr := 1/(σx*σx), 1/(σr*σr)
 	var c contribution
 	k := 0
+	ma, ua, qa := comps(m), comps(u), comps(q)
 	for i := range 3 {
 		for j := i; j < 3; j++ {
-			c.m[k] = fix(wb*m[i]*m[j] + wr*u[i]*u[j])
+			c.m[k] = fix(wb*ma[i]*ma[j] + wr*ua[i]*ua[j])
 			k++
 		}
-		c.g[i] = fix(wr * q[i])
+		c.g[i] = fix(wr * qa[i])
 	}
 	return c
 }
@@ -158,35 +160,36 @@ func (a *acc) solve() solution {
 			k++
 		}
 	}
-	var s, g vec
+	var sa, ga [3]float64
 	for i := range 3 {
-		s[i] = a.s[i].float() / fixScale
-		g[i] = a.g[i].float() / fixScale
+		sa[i] = a.s[i].float() / fixScale
+		ga[i] = a.g[i].float() / fixScale
 	}
+	s, g := fromComps(sa), fromComps(ga)
 	w := a.w.float() / fixScale
 	mul := func(v vec) vec {
-		return vec{m[0][0]*v[0] + m[0][1]*v[1] + m[0][2]*v[2], m[1][0]*v[0] + m[1][1]*v[1] + m[1][2]*v[2], m[2][0]*v[0] + m[2][1]*v[1] + m[2][2]*v[2]}
+		return vec{X: m[0][0]*v.X + m[0][1]*v.Y + m[0][2]*v.Z, Y: m[1][0]*v.X + m[1][1]*v.Y + m[1][2]*v.Z, Z: m[2][0]*v.X + m[2][1]*v.Y + m[2][2]*v.Z}
 	}
-	p := g.normalize()
+	p := g.Normalize()
 	var h00, h01, h11 float64
 	for range 4 {
 		e1, e2 := frame(p)
 		me1, me2 := mul(e1), mul(e2)
-		h00, h01, h11 = e1.dot(me1)+w, e1.dot(me2), e2.dot(me2)+w
-		r := mul(p).sub(s)
-		g1, g2 := e1.dot(r), e2.dot(r)
+		h00, h01, h11 = e1.Dot(me1)+w, e1.Dot(me2), e2.Dot(me2)+w
+		r := mul(p).Sub(s)
+		g1, g2 := e1.Dot(r), e2.Dot(r)
 		det := h00*h11 - h01*h01
 		if !(det > 0) {
 			break
 		}
 		t1 := -(h11*g1 - h01*g2) / det
 		t2 := -(h00*g2 - h01*g1) / det
-		p = p.add(e1.mul(t1)).add(e2.mul(t2)).normalize()
+		p = p.Add(e1.Mul(t1)).Add(e2.Mul(t2)).Normalize()
 	}
 	// covariance of the solution: H⁻¹, scaled by the reduced χ²
 	scale := 1.0
 	if dof := a.n - 2; dof > 0 {
-		χ2 := p.dot(mul(p)) + 2*w - 2*s.dot(p)
+		χ2 := p.Dot(mul(p)) + 2*w - 2*s.Dot(p)
 		scale = max(1, χ2/float64(dof))
 	}
 	det := h00*h11 - h01*h01

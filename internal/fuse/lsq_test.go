@@ -35,7 +35,7 @@ func TestLeastSquaresBearings(t *testing.T) {
 	// move the fix by about 2000 × 0.0006 ≈ 1 m.
 	const σ, band, off = 1.0, 10000.0, 2000.0
 	perpendicular := bearingFix(t, event, σ, band, off, []sighting{{270, 5000, 0}, {180, 5000, 0}})
-	if d := geo.Distance(perpendicular.p.point(), event); d > 5 {
+	if d := geo.Distance(pointOf(perpendicular.p), event); d > 5 {
 		t.Errorf("perpendicular bearings: got fix %.0f m from the event, want within 5 m", d)
 	}
 	// Each line is known to σ⊥ = 7000 × 0.01745 = 122 m; crossing at right
@@ -56,7 +56,7 @@ func TestLeastSquaresBearings(t *testing.T) {
 	if three.cep >= perpendicular.cep {
 		t.Errorf("three agreeing bearings: got CEP %.0f m, want less than two's %.0f m", three.cep, perpendicular.cep)
 	}
-	if d := geo.Distance(three.p.point(), event); d > 5 {
+	if d := geo.Distance(pointOf(three.p), event); d > 5 {
 		t.Errorf("three agreeing bearings: got fix %.0f m from the event, want within 5 m", d)
 	}
 
@@ -92,8 +92,8 @@ func TestLeastSquaresPoints(t *testing.T) {
 				a.addC(&c, 2)
 			}
 			s := a.solve()
-			if d := geo.Distance(s.p.point(), tt.want); d > 1 {
-				t.Errorf("got %v, %.1f m from %v, want within 1 m", s.p.point(), d, tt.want)
+			if d := geo.Distance(pointOf(s.p), tt.want); d > 1 {
+				t.Errorf("got %v, %.1f m from %v, want within 1 m", pointOf(s.p), d, tt.want)
 			}
 			if s.cep < tt.cepLo || s.cep > tt.cepHigh {
 				t.Errorf("got CEP %.2f m, want in [%g, %g]", s.cep, tt.cepLo, tt.cepHigh)

@@ -263,9 +263,9 @@ func (e *Engine) incident(s *summary, refs []truce.ObservationRef) truce.Inciden
 		loc = &s.orig
 	}
 	sol := loc.solve()
-	in.Location, in.Uncertainty = sol.p.point(), sol.cep
+	in.Location, in.Uncertainty = pointOf(sol.p), sol.cep
 	if !s.orig.empty() {
-		o := s.orig.solve().p.point()
+		o := pointOf(s.orig.solve().p)
 		in.Origin = &o
 	}
 	if s.fireN > 0 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/golang/geo/r3"
 	"github.com/golang/geo/s1"
 	"github.com/golang/geo/s2"
 )
@@ -114,3 +115,10 @@ func (r Rect) Expand(m float64) Rect {
 		MinLon: max(r.MinLon-dLon, -180), MaxLon: min(r.MaxLon+dLon, 180),
 	}
 }
+
+// Vector returns p as a unit vector in Earth-centred coordinates: x
+// towards 0°N 0°E, z towards the North Pole.
+func (p Point) Vector() r3.Vector { return p.s2().Vector }
+
+// PointOf returns the point in the direction of v (any length but zero).
+func PointOf(v r3.Vector) Point { return fromS2(s2.Point{Vector: v}) }
