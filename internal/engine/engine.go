@@ -75,6 +75,7 @@ type Engine struct {
 	mu        sync.RWMutex
 	records   map[string]*Record
 	dirty     map[string]*pending // changed by fusion, not yet judged
+	merged    map[string]Merge    // incidents merged away, by their id
 	head      uint64              // the last entry applied
 	clock     time.Time           // the newest recording time seen
 	newestObs time.Time           // the newest observation time seen
@@ -103,6 +104,7 @@ func New(cfg Config) (*Engine, error) {
 		index:    agreement.NewIndex(cfg.Agreement, agreement.IndexOptions{}),
 		records:  map[string]*Record{},
 		dirty:    map[string]*pending{},
+		merged:   map[string]Merge{},
 	}, nil
 }
 
@@ -199,7 +201,9 @@ func (e *Engine) flush(events []Event) []Event {
 		}
 		for _, g := range p.merged {
 			events = append(events, Event{Kind: EventIncidentMerged, Seq: p.seq, Incident: &rec.Incident, Gone: g})
+			e.merged[g] = Merge{Gone: g, Into: inc.ID, Seq: p.seq}
 		}
+		delete(e.merged, inc.ID) // an id may come back
 		events = append(events, Event{Kind: EventIncident, Seq: p.seq, Incident: &rec.Incident, Violations: vs})
 		for _, v := range vs {
 			if old == nil || !slices.ContainsFunc(old.Violations, func(w truce.Violation) bool { return w.ID == v.ID }) {
@@ -424,6 +428,40 @@ func (e *Engine) Triggered() bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return e.esc.Triggered()
+}
+
+// Merge records that incident Gone was merged into Into by journal entry
+// Seq.
+type Merge struct {
+	Gone, Into string
+	Seq        uint64
+}
+
+// MergedSince returns the merges after journal entry seq into incidents
+// viewer may see (following chains of merges to the incident that stands),
+// oldest first: what a stream resuming from seq must be told is gone.
+func (e *Engine) MergedSince(viewer truce.Principal, seq uint64) []Merge {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var out []Merge
+	for _, m := range e.merged {
+		if m.Seq <= seq {
+			continue
+		}
+		into := m.Into
+		for range len(e.merged) { // follow the chain; it ends at a live incident
+			next, ok := e.merged[into]
+			if !ok {
+				break
+			}
+			into = next.Into
+		}
+		if r, ok := e.records[into]; ok && Visible(viewer, &r.Incident) {
+			out = append(out, Merge{Gone: m.Gone, Into: into, Seq: m.Seq})
+		}
+	}
+	slices.SortFunc(out, func(a, b Merge) int { return cmp.Or(cmp.Compare(a.Seq, b.Seq), strings.Compare(a.Gone, b.Gone)) })
+	return out
 }
 
 // Since returns the incidents changed after journal entry seq that viewer

@@ -425,16 +425,23 @@ func TestStreamJudgements(t *testing.T) {
 		}
 	}
 
-	// Resuming after x1: the journal from x2 on, then the incident as it
-	// stands, once, with no id.
+	// Resuming after x1: the journal from x2 on, then that x1's incident
+	// was merged away, then the incident as it stands, once, with no id.
 	r := e.openStream(t, ctx, analyst, fmt.Sprint(id1), "")
 	var journal []string
+	var resumedMerges []mergedEvent
 	for {
 		ev, err := r.nextEvent()
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkEvent(t, doc, ev)
+		if ev.event == "incident_merged" {
+			var m mergedEvent
+			json.Unmarshal([]byte(ev.data), &m)
+			resumedMerges = append(resumedMerges, m)
+			continue
+		}
 		if ev.event != "incident" {
 			journal = append(journal, ev.id)
 			continue
@@ -448,6 +455,9 @@ func TestStreamJudgements(t *testing.T) {
 			t.Fatalf("resumed: first incident %s, want %s", inc.ID, merged.ID)
 		}
 		break
+	}
+	if len(resumedMerges) != 1 || resumedMerges[0].Into != merged.ID || resumedMerges[0].ID != gone.ID {
+		t.Errorf("resumed: merges %+v, want one: %s into %s", resumedMerges, gone.ID, merged.ID)
 	}
 	// After x1 come the level change it caused, x2 and the markers.
 	if len(journal) == 0 || journal[0] != fmt.Sprint(id1+1) || !slices.Contains(journal, fmt.Sprint(id2)) || journal[len(journal)-1] != fmt.Sprint(last) {

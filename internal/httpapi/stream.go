@@ -387,6 +387,19 @@ func (st *streamer) since(after uint64) error {
 	eng := st.s.cfg.Engine
 	// Read before Since: every entry up to the head is in its answer.
 	st.snapshot = eng.Head()
+	// First what was merged away since, so that the client drops it.
+	for _, m := range eng.MergedSince(st.p, after) {
+		b, err := json.Marshal(mergedEvent{ID: m.Gone, Into: m.Into})
+		if err != nil {
+			return err
+		}
+		st.buf = append(st.buf[:0], "event: incident_merged\ndata: "...)
+		st.buf = append(st.buf, b...)
+		st.buf = append(st.buf, '\n', '\n')
+		if err := st.flush(); err != nil {
+			return err
+		}
+	}
 	for _, rec := range eng.Since(st.p, after) {
 		b, err := json.Marshal(api.FromIncident(&rec.Incident, rec.Violations))
 		if err != nil {
