@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/truce-dev/truce/internal/api"
@@ -167,35 +169,57 @@ func ingestFile(ctx context.Context, s *stdio, name string, format ingest.Format
 		format = f
 	}
 	prog := newProgress(s.err, name, size, quiet)
-	reject := func(rej ingest.Rejection) {
+	// Decoding and sending overlap: a sender goroutine sends each batch
+	// while the next one is decoded. mu guards t, the progress line and
+	// standard error, which both sides touch.
+	var (
+		mu      sync.Mutex
+		sendErr error
+		batches = make(chan []pending, 1)
+		sent    = make(chan struct{})
+	)
+	reject := func(rej ingest.Rejection) { // with mu held
 		t.rejected++
 		if !quiet {
 			prog.clear()
 			fmt.Fprintf(s.err, "%s:%d: record %d: %s\n", name, rej.Line, rej.Index, fieldReason(rej))
 		}
 	}
-	batch := make([]pending, 0, batchSize)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		acc, dup, rejs, err := out.send(ctx, batch)
-		if err != nil {
-			return err
-		}
-		t.accepted += acc
-		t.duplicates += dup
-		for _, rj := range rejs {
-			// The sink numbers records within the batch: point back at the file.
-			if rj.Index >= 0 && rj.Index < len(batch) {
-				rj.Index, rj.Line = batch[rj.Index].index, batch[rj.Index].line
+	go func() {
+		defer close(sent)
+		for batch := range batches {
+			mu.Lock()
+			failed := sendErr != nil
+			mu.Unlock()
+			if failed {
+				continue // drain: nothing more is sent after a failure
 			}
-			reject(rj)
+			acc, dup, rejs, err := out.send(ctx, batch)
+			mu.Lock()
+			if err != nil {
+				sendErr = err
+			} else {
+				t.accepted += acc
+				t.duplicates += dup
+				for _, rj := range rejs {
+					// The sink numbers records within the batch: point back
+					// at the file.
+					if rj.Index >= 0 && rj.Index < len(batch) {
+						rj.Index, rj.Line = batch[rj.Index].index, batch[rj.Index].line
+					}
+					reject(rj)
+				}
+				prog.update(cr.n.Load(), t.records)
+			}
+			mu.Unlock()
 		}
-		batch = batch[:0]
-		prog.update(cr.n, t.records)
-		return nil
+	}()
+	finish := func() error {
+		close(batches)
+		<-sent
+		return sendErr
 	}
+	batch := make([]pending, 0, batchSize)
 	dec := ingest.NewDecoder(br, format, opts)
 	for i := 0; ; i++ {
 		obs, rej, err := dec.Next()
@@ -203,22 +227,36 @@ func ingestFile(ctx context.Context, s *stdio, name string, format ingest.Format
 			break
 		}
 		if err != nil {
+			if serr := finish(); serr != nil {
+				return t, serr
+			}
 			return t, err
 		}
+		mu.Lock()
 		t.records++
 		if rej != nil {
 			reject(*rej)
+		}
+		failed := sendErr
+		mu.Unlock()
+		if failed != nil {
+			finish()
+			return t, failed
+		}
+		if rej != nil {
 			continue
 		}
 		batch = append(batch, pending{obs: obs, index: i, line: dec.Line()})
 		if len(batch) == batchSize {
-			if err := flush(); err != nil {
-				return t, err
-			}
+			batches <- batch
+			batch = make([]pending, 0, batchSize)
 		}
 	}
-	err := flush()
-	prog.done(cr.n, t.records)
+	if len(batch) > 0 {
+		batches <- batch
+	}
+	err := finish()
+	prog.done(cr.n.Load(), t.records)
 	return t, err
 }
 
@@ -231,12 +269,12 @@ func fieldReason(r ingest.Rejection) string {
 
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
 
