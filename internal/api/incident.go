@@ -111,12 +111,12 @@ func FromIncident(inc *truce.Incident, vs []truce.Violation) Incident {
 		Category:     string(inc.Category),
 		Weapon:       string(inc.Weapon),
 		Count:        inc.Count,
-		Lat:          inc.Location.Lat,
-		Lon:          inc.Location.Lon,
-		UncertaintyM: inc.Uncertainty,
+		Lat:          deg(inc.Location.Lat),
+		Lon:          deg(inc.Location.Lon),
+		UncertaintyM: truce.Round(inc.Uncertainty, 0.1),
 		Start:        timeOf(inc.Start),
 		End:          timeOf(inc.End),
-		Confidence:   inc.Confidence,
+		Confidence:   truce.Round(inc.Confidence, 1e-4),
 		Likelihood:   string(inc.Likelihood),
 		Sources:      inc.Sources,
 		Claimants:    make([]string, len(inc.Claimants)),
@@ -126,10 +126,10 @@ func FromIncident(inc *truce.Incident, vs []truce.Violation) Incident {
 		Violations:   make([]Violation, len(vs)),
 	}
 	if o := inc.Origin; o != nil {
-		w.Origin = &LatLon{Lat: f64(o.Lat), Lon: f64(o.Lon)}
+		w.Origin = &LatLon{Lat: f64(deg(o.Lat)), Lon: f64(deg(o.Lon))}
 	}
 	if inc.HasFireBearing {
-		w.FireBearingDeg = f64(inc.FireBearing)
+		w.FireBearingDeg = f64(truce.Round(inc.FireBearing, truce.BearingUnit))
 	}
 	for i, c := range inc.Claimants {
 		w.Claimants[i] = string(c)
@@ -143,6 +143,10 @@ func FromIncident(inc *truce.Incident, vs []truce.Violation) Incident {
 	return w
 }
 
+// deg rounds estimated coordinates to the held precision (1e-7 degree):
+// the digits beyond say nothing and read as noise (37.84810999999997).
+func deg(x float64) float64 { return truce.Round(x, truce.DegreeUnit) }
+
 // FromViolation returns the wire form of v.
 func FromViolation(v *truce.Violation) Violation {
 	return Violation{
@@ -154,8 +158,8 @@ func FromViolation(v *truce.Violation) Violation {
 		Party:       string(v.Party),
 		Severity:    string(v.Severity),
 		Time:        timeOf(v.Time),
-		Lat:         v.Location.Lat,
-		Lon:         v.Location.Lon,
+		Lat:         deg(v.Location.Lat),
+		Lon:         deg(v.Location.Lon),
 		Explanation: v.Explanation,
 	}
 }
@@ -170,7 +174,7 @@ func FromSectorLevel(l *truce.SectorLevel, name string, windows []truce.Escalati
 	for i, win := range windows {
 		lw := LevelWindow{DurationS: win.Duration.Seconds(), Tense: win.Tense, Serious: win.Serious, Critical: win.Critical}
 		if i < len(l.Scores) {
-			lw.Score = l.Scores[i]
+			lw.Score = truce.Round(l.Scores[i], 1e-3)
 		}
 		w.Windows[i] = lw
 	}
