@@ -53,9 +53,20 @@ var compatiblePairs = func() map[[2]truce.Category]bool {
 
 // catInfo is what the engine knows of an interned category.
 type catInfo struct {
-	name truce.Category
-	rank int  // index in precedence; unknown categories after all known
-	orig bool // outgoing fire or muzzle flash: locates the origin
+	name  truce.Category
+	rank  int  // index in precedence; unknown categories after all known
+	orig  bool // outgoing fire or muzzle flash: locates the origin
+	state bool // something that stays where it is: Config.StateGate applies
+}
+
+// gateOf returns o's time gate, µs: its method's, or for a sighting of
+// something that stays put, at least Config.StateGate.
+func (e *Engine) gateOf(o *obs) int64 {
+	g := e.methods[o.method].gate
+	if e.catInfos[o.cat].state {
+		g = max(g, e.stateGate)
+	}
+	return g
 }
 
 func (e *Engine) catInfoOf(i uint8) *catInfo {
@@ -69,9 +80,10 @@ func (e *Engine) catInfoOf(i uint8) *catInfo {
 			}
 		}
 		e.catInfos = append(e.catInfos, catInfo{
-			name: c,
-			rank: rank,
-			orig: c == truce.CategoryOutgoingFire || c == truce.CategoryMuzzleFlash,
+			name:  c,
+			rank:  rank,
+			orig:  c == truce.CategoryOutgoingFire || c == truce.CategoryMuzzleFlash,
+			state: c == truce.CategoryWeaponSighting || c == truce.CategoryMilitaryPresence,
 		})
 		// grow the compatibility matrix by one row and column
 		for k := range e.catCompat {
@@ -89,7 +101,7 @@ func (e *Engine) catInfoOf(i uint8) *catInfo {
 // compatible reports whether x and y can be reports of one event: times,
 // categories, weapon classes and places all agree.
 func (e *Engine) compatible(x, y *obs) bool {
-	gate := max(e.methods[x.method].gate, e.methods[y.method].gate)
+	gate := max(e.gateOf(x), e.gateOf(y))
 	dt := x.t - y.t
 	if dt < 0 {
 		dt = -dt

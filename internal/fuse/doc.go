@@ -17,7 +17,10 @@
 //     satellite 10 min; party_report, osint 2 h; other methods 10 min).
 //     That is, the intervals [t − u − gate/2, t + u + gate/2] overlap: the
 //     gate is the whole separation allowed, so two acoustic detections 20 s
-//     apart are two events.
+//     apart are two events. Sightings of what stays where it is
+//     (weapon_sighting, military_presence) take at least Config.StateGate
+//     (default 2 h): the same battery seen by two UAV passes half an hour
+//     apart is one sighting.
 //   - Category: the same, or a pair of the table: the fire events
 //     explosion, impact, outgoing_fire, projectile and muzzle_flash with one
 //     another; burst with shot; weapon_sighting with military_presence;

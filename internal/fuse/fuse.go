@@ -26,6 +26,11 @@ type Config struct {
 	// BearingError is the 1-sigma bearing error in degrees of observer
 	// reports, by method.
 	BearingError map[truce.Method]float64
+	// StateGate is how far apart in time two sightings of something that
+	// stays where it is (weapon_sighting, military_presence) may be and
+	// still be one event, whatever their methods' gates: a battery seen by a
+	// UAV and seen again by the next one half an hour later is one sighting.
+	StateGate time.Duration
 	// Horizon is how late a report may arrive and still fuse: observations
 	// older than the newest time minus Horizon leave the window. Zero or
 	// less keeps everything until Expire.
@@ -45,6 +50,7 @@ const (
 // (UAV), 5° (heard), 3° (seen), 10° (party reports, open sources).
 func DefaultConfig() Config {
 	return Config{
+		StateGate: 2 * time.Hour,
 		TimeGate: map[truce.Method]time.Duration{
 			truce.MethodAcoustic:    10 * time.Second,
 			truce.MethodCamera:      10 * time.Second,
@@ -129,6 +135,7 @@ type Engine struct {
 	cats      interned[truce.Category]
 	catInfos  []catInfo
 	catCompat [][]bool
+	stateGate int64 // µs, see Config.StateGate
 	weapons   interned[truce.WeaponClass]
 	methodIdx interned[truce.Method]
 	methods   []methodInfo
@@ -139,6 +146,7 @@ type Engine struct {
 func New(cfg Config) *Engine {
 	e := &Engine{cfg: cfg, big: map[int32]*summary{}, pend: map[int32][]uint64{}, grid: map[uint64]*cellList{}, bigAt: bigAt, newest: math.MinInt64}
 	e.cfg.TimeGate = cloneMap(cfg.TimeGate)
+	e.stateGate = max(int64(cfg.StateGate/time.Microsecond), 0)
 	e.cfg.BearingError = cloneMap(cfg.BearingError)
 	// index 0 of every table means "none"
 	e.srcs.id(srcKey{})
@@ -639,7 +647,7 @@ func Fuse(cfg Config, inputs []Input) []truce.Incident {
 		*o = e.prep(in)
 		o.parent, o.next, o.prev, o.size = s, s, s, 1
 		order[i] = s
-		maxReach = max(maxReach, o.u+e.methods[o.method].gate)
+		maxReach = max(maxReach, o.u+e.gateOf(o))
 	}
 	slices.SortFunc(order, func(a, b int32) int {
 		if ta, tb := e.at(a).t, e.at(b).t; ta != tb {
@@ -651,7 +659,7 @@ func Fuse(cfg Config, inputs []Input) []truce.Incident {
 	for i, a := range order {
 		x := e.at(a)
 		xw := x.flags&fWeak != 0
-		lim := x.t + x.u + e.methods[x.method].gate + maxReach
+		lim := x.t + x.u + e.gateOf(x) + maxReach
 		for _, b := range order[i+1:] {
 			y := e.at(b)
 			if y.t > lim {

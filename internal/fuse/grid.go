@@ -88,7 +88,7 @@ func cellRange(r geo.Rect, size float64) (lat0, lat1, lon0, lon1 int64) {
 
 // level returns the grid o is filed in.
 func (e *Engine) level(o *obs, r geo.Rect) (tl, sl int) {
-	reach := o.u + e.methods[o.method].gate
+	reach := o.u + e.gateOf(o)
 	for tl = 0; reach > timeLevels[tl]; tl++ {
 	}
 	for sl = 0; sl < len(spaceLevels)-1; sl++ {
@@ -104,7 +104,7 @@ func (e *Engine) gridInsert(s int32, r geo.Rect) {
 	o := e.at(s)
 	tl, sl := e.level(o, r)
 	e.gridN[tl][sl]++
-	e.reach[tl] = max(e.reach[tl], o.u+e.methods[o.method].gate)
+	e.reach[tl] = max(e.reach[tl], o.u+e.gateOf(o))
 	a, b, c, d := cellRange(r, spaceLevels[sl])
 	for lat := a; lat <= b; lat++ {
 		for lon := c; lon <= d; lon++ {
@@ -158,7 +158,7 @@ func (e *Engine) candidates(s int32, r geo.Rect, f func(y int32)) {
 	x := e.at(s)
 	e.nextStamp()
 	x.stamp = e.stamp
-	reach := x.u + e.methods[x.method].gate
+	reach := x.u + e.gateOf(x)
 	visit := func(cl *cellList, lo, hi int32) {
 		l := cl.slots
 		for i := cellSearch(l, lo); i < len(l) && l[i].t <= hi; i++ {
