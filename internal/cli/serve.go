@@ -28,7 +28,7 @@ func serveCommand() *command {
 func serve(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 	db := fs.String("db", defaultDB, "SQLite `file` holding the journal and projections (made if missing)")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address` (host:port; port 0 picks a free one)")
-	agr := fs.String("agreement", "", "agreement `file`: party claims are checked against its parties")
+	agr := fs.String("agreement", "", "agreement `file`: reports are fused into incidents, judged against it and escalated by sector (the incidents, violations and sectors routes), and party claims must name its parties")
 	maxBody := fs.Int64("max-body", 16<<20, "largest request body accepted, in `bytes`")
 	logLevel := fs.String("log", "info", "log `level`: debug, info, warn or error")
 	return func(ctx context.Context, s *stdio, args []string) error {
