@@ -80,7 +80,7 @@ func TestAgreementCheck(t *testing.T) {
 	}
 	for _, want := range []string{
 		"agreement donbas-demo, version 1: valid",
-		"effective from 2026-12-01T00:00:00Z (010000Z DEC 26), open-ended",
+		"effective from 2026-11-01T00:00:00Z (010000Z NOV 26), open-ended",
 		"UA  Ukraine",
 		"vertices in 1 part(s), given",
 		"withdrawal-artillery-100  withdrawal      25 km each side",
