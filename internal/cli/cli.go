@@ -59,8 +59,10 @@ func root() *command {
 		name:    "truce",
 		summary: "verify a ceasefire and coordinate the security guarantees around it",
 		subs: []*command{
+			demoCommand(),
 			agreementCommand(),
 			serveCommand(),
+			reportCommand(),
 			ingestCommand(),
 			tokenCommand(),
 			rebuildCommand(),

@@ -77,8 +77,8 @@ type Engine struct {
 	dirty     map[string]*pending // changed by fusion, not yet judged
 	merged    map[string]Merge    // incidents merged away, by their id
 	head      uint64              // the last entry applied
-	clock     time.Time           // the newest recording time seen
-	newestObs time.Time           // the newest observation time seen
+	recorded  time.Time           // the newest recording time seen
+	clock     time.Time           // escalation's clock: the newest observation time seen
 }
 
 // New returns an engine for cfg.
@@ -130,19 +130,23 @@ func (e *Engine) Apply(entries []journal.Entry) (events []Event, derived []journ
 			continue
 		}
 		e.head = en.Seq
-		if en.Time.After(e.clock) {
-			// Escalation is evaluated at every recording time in turn, so
-			// that how entries are cut into batches changes nothing.
+		if en.Time.After(e.recorded) {
+			// Escalation is evaluated at the end of every recording time (a
+			// commit) in turn, so that how entries are cut into batches
+			// changes nothing.
 			events = e.flush(events)
 			derived = e.advance(derived)
-			e.clock = en.Time
+			e.recorded = en.Time
 		}
 		if en.Kind != journal.KindObservation || en.Observation == nil {
 			continue
 		}
 		o := en.Observation
-		if o.Time.After(e.newestObs) {
-			e.newestObs = o.Time
+		// Escalation runs on event time: the windows slide with what is
+		// reported to have happened, so that a day sent in one go (or a
+		// backlog after an outage) is judged as it unfolded.
+		if o.Time.After(e.clock) {
+			e.clock = o.Time
 		}
 		changed, gone := e.fuse.Add(fuse.Input{ID: en.Seq, Org: en.Org, Observation: *o})
 		var carried []string

@@ -58,7 +58,8 @@ func observed(source, id string, m truce.Method, c truce.Category, w truce.Weapo
 //
 // North scores 5 (A) + 5 (B) + 10 (E) = 20 and south 15 (D): C, a party's
 // claim alone, is judged but moves no alert level (it would have made 17).
-// Both CRITICAL, and the trigger stands.
+// Both CRITICAL since 11:30, when the fire happened (escalation runs on
+// event time), and the trigger stands.
 func judgementFixtures() []judgementFixture {
 	const (
 		art  = truce.WeaponArtillery100Plus
@@ -253,8 +254,8 @@ func TestJudgements(t *testing.T) {
 	}
 	want := sectorsAnswer{
 		Sectors: []api.SectorLevel{
-			{Sector: "north", Name: "North", Level: "CRITICAL", Since: "2026-03-01T12:00:00Z", Windows: []api.LevelWindow{{DurationS: 3600, Score: 20, Tense: 2, Serious: 6, Critical: 15}}},
-			{Sector: "south", Name: "South", Level: "CRITICAL", Since: "2026-03-01T12:00:00Z", Windows: []api.LevelWindow{{DurationS: 3600, Score: 15, Tense: 2, Serious: 6, Critical: 15}}},
+			{Sector: "north", Name: "North", Level: "CRITICAL", Since: "2026-03-01T11:30:00Z", Windows: []api.LevelWindow{{DurationS: 3600, Score: 20, Tense: 2, Serious: 6, Critical: 15}}},
+			{Sector: "south", Name: "South", Level: "CRITICAL", Since: "2026-03-01T11:30:00Z", Windows: []api.LevelWindow{{DurationS: 3600, Score: 15, Tense: 2, Serious: 6, Critical: 15}}},
 		},
 		Hysteresis:        0.5,
 		RenewedAggression: renewedAggression{Triggered: true, CriticalSectors: 2, Critical: []string{"north", "south"}},

@@ -190,6 +190,19 @@ func (g *gen) observeFire(id int, ev *planned) {
 		g.emit(id, Coalition, g.sensors[cs[0]].id, o, g.delay(20*time.Second, 2*time.Minute))
 		n++
 	}
+	// Fire on a repair under a window of silence is seen by the monitors
+	// escorting the repair crew.
+	if slices.Contains(ev.Violates, truce.RuleSilence) {
+		o := truce.Observation{
+			Method: truce.MethodSeen, Category: ev.Category, Weapon: w, Count: ev.Count,
+			Time: g.jitter(ev.Time, 30*time.Second), TimeUncertainty: time.Minute,
+			Location:    &truce.Location{Point: g.scatter(ev.Point, 100), CEP: 150},
+			Reliability: 'A', Credibility: 2, Marking: amber,
+			Text: fmt.Sprintf("Repair crew's escort saw %d impacts near the station during the window of silence", ev.Count),
+		}
+		g.emit(id, Coalition, "repair-escort", o, g.delay(2*time.Minute, 10*time.Minute))
+		n++
+	}
 	// The nearest patrol hears it, or sees it when close.
 	if pi, d := g.nearestPatrol(ev.Point, ev.Time); pi >= 0 && d <= hr && g.r.Float64() < 0.85 {
 		m, cat, wc := truce.MethodHeard, truce.CategoryExplosion, truce.WeaponClass("")

@@ -1,0 +1,361 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/truce-dev/truce/internal/api"
+	"github.com/truce-dev/truce/internal/auth"
+	"github.com/truce-dev/truce/internal/engine"
+	"github.com/truce-dev/truce/internal/journal"
+	"github.com/truce-dev/truce/internal/report"
+	"github.com/truce-dev/truce/internal/server"
+	"github.com/truce-dev/truce/internal/sim"
+	"github.com/truce-dev/truce/internal/store/sqlite"
+	"github.com/truce-dev/truce/internal/truce"
+)
+
+const exampleAgreement = "examples/donbas/agreement.yaml"
+
+func demoCommand() *command {
+	return &command{name: "demo", summary: "run a simulated day of ceasefire monitoring end to end, write the daily report, and serve it all", flags: demo}
+}
+
+func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
+	out := fs.String("out", "truce-demo", "`directory` for the database and the reports (its database is made afresh)")
+	hours := fs.Int("hours", 24, "`hours` to simulate")
+	seed := fs.Uint64("seed", 1, "random `seed` of the simulation")
+	noServe := fs.Bool("no-serve", false, "exit once the report is written instead of serving")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen `address` of the server")
+	agr := fs.String("agreement", exampleAgreement, "agreement `file`")
+	return func(ctx context.Context, s *stdio, args []string) error {
+		if len(args) > 0 {
+			return usagef("demo takes no arguments")
+		}
+		if *hours < 1 || *hours > 24*7 {
+			return usagef("--hours must be between 1 and 168")
+		}
+		a, err := loadAgreement(*agr)
+		if err != nil {
+			return err
+		}
+		// The simulated day ends before now: reports from the future are
+		// refused, as they should be.
+		day := time.Now().UTC().Truncate(24 * time.Hour).Add(-time.Duration((*hours+23)/24) * 24 * time.Hour)
+		sc, err := sim.Generate(a, sim.Config{Seed: *seed, Start: day, Hours: *hours})
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return err
+		}
+		db := filepath.Join(*out, "truce.db")
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if err := os.Remove(db + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+		admin, tokens, err := demoTokens(ctx, db, sc)
+		if err != nil {
+			return err
+		}
+
+		sctx, stop := context.WithCancel(ctx)
+		defer stop()
+		listening := make(chan net.Addr, 1)
+		served := make(chan error, 1)
+		go func() {
+			served <- server.Run(sctx, server.Options{DB: db, Addr: *addr, Agreement: *agr, Windows: sc.Windows, Out: io.Discard, Listening: func(a net.Addr) { listening <- a }})
+		}()
+		var base string
+		select {
+		case la := <-listening:
+			base = "http://" + la.String()
+		case err := <-served:
+			return fmt.Errorf("start the server: %w", err)
+		}
+		fmt.Fprintf(s.err, "simulated %s from %s: %s reports of %s events; sending them to %s\n",
+			plural(*hours, "hour"), day.Format("2006-01-02"), thousands(float64(len(sc.Observations)), 0), thousands(float64(len(sc.Truth)), 0), base)
+		prog := newProgress(s.err, "reports", int64(len(sc.Observations)), false)
+		if err := sendScenario(ctx, base, sc, admin, tokens, prog); err != nil {
+			stop()
+			<-served
+			return err
+		}
+		prog.done(int64(len(sc.Observations)), len(sc.Observations))
+		if *noServe {
+			stop()
+			if err := <-served; err != nil {
+				return err
+			}
+		}
+
+		// The report is made from the journal, as `truce report` makes it.
+		var written []string
+		var levels []truce.SectorLevel
+		var incidents, violations int
+		for d := day; d.Before(day.Add(time.Duration(*hours) * time.Hour)); d = d.Add(24 * time.Hour) {
+			rep, eng, err := buildReport(ctx, db, a, d, d.Add(24*time.Hour), sc.Windows)
+			if err != nil {
+				return err
+			}
+			incidents, violations = rep.Summary.Incidents, rep.Summary.Violations
+			levels = eng.SectorsAt(d.Add(24 * time.Hour))
+			for _, f := range []string{"html", "md", "json"} {
+				path := filepath.Join(*out, "report-"+d.Format("2006-01-02")+"."+f)
+				if err := writeReport(rep, f, path); err != nil {
+					return err
+				}
+				written = append(written, path)
+			}
+		}
+		fmt.Fprintf(s.out, "\nA day along the line, %s:\n", day.Format("2 January 2006"))
+		fmt.Fprintf(s.out, "  %s reports in, %s incidents, %s violations of the agreement\n", thousands(float64(len(sc.Observations)), 0), thousands(float64(incidents), 0), thousands(float64(violations), 0))
+		fmt.Fprintln(s.out, "  sector levels at the end of the day:")
+		for _, l := range levels {
+			fmt.Fprintf(s.out, "    %-20s %s\n", l.Sector, l.Level)
+		}
+		fmt.Fprintln(s.out, "  daily report:")
+		for _, p := range written {
+			fmt.Fprintf(s.out, "    %s\n", p)
+		}
+		if *noServe {
+			return nil
+		}
+		fmt.Fprintf(s.out, "\nServing the API at %s/api/v1 (OpenAPI: %s/api/v1/openapi.json). Ctrl-C stops.\nAdmin token:\n%s\n", base, base, admin)
+		select {
+		case <-ctx.Done():
+			stop()
+			return <-served
+		case err := <-served:
+			return err
+		}
+	}
+}
+
+// demoTokens makes the database with its bootstrap admin token, and a
+// token for every other organisation that reports in the scenario.
+func demoTokens(ctx context.Context, db string, sc *sim.Scenario) (admin string, tokens map[truce.OrgID]string, err error) {
+	st, err := sqlite.Open(ctx, db, sqlite.Options{Now: time.Now})
+	if err != nil {
+		return "", nil, err
+	}
+	defer st.Close()
+	var buf bytes.Buffer
+	if err := server.Bootstrap(ctx, st, &buf, rand.Reader, time.Now()); err != nil {
+		return "", nil, err
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	admin = lines[len(lines)-1]
+	tokens = map[truce.OrgID]string{"coalition": admin}
+	for _, r := range sc.Observations {
+		if _, ok := tokens[r.Org]; ok {
+			continue
+		}
+		kind, role := truce.OrgNation, truce.RoleMonitor
+		if r.Observation.Party != "" {
+			kind, role = truce.OrgParty, truce.RoleLiaison
+		}
+		secret, tok, err := auth.New(rand.Reader, r.Org, kind, role, "demo", time.Now())
+		if err != nil {
+			return "", nil, err
+		}
+		if err := server.CreateToken(ctx, st, tok); err != nil {
+			return "", nil, err
+		}
+		tokens[r.Org] = secret
+	}
+	return admin, tokens, st.Close()
+}
+
+// sendScenario posts the scenario's reports in the order they are sent,
+// each organisation with its own token, in NDJSON batches.
+func sendScenario(ctx context.Context, base string, sc *sim.Scenario, admin string, tokens map[truce.OrgID]string, prog *progress) error {
+	client := &http.Client{Timeout: time.Minute}
+	reps := sc.Observations
+	for sent := 0; sent < len(reps); {
+		org := reps[sent].Org
+		n := 1
+		for sent+n < len(reps) && reps[sent+n].Org == org && n < 500 {
+			n++
+		}
+		var body bytes.Buffer
+		enc := json.NewEncoder(&body)
+		for i := range reps[sent : sent+n] {
+			if err := enc.Encode(api.FromObservation(&reps[sent+i].Observation)); err != nil {
+				return err
+			}
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/observations", &body)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/x-ndjson")
+		req.Header.Set("Authorization", "Bearer "+tokens[org])
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		var res ingestResponse
+		err = json.NewDecoder(resp.Body).Decode(&res)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || res.Accepted+res.Duplicates != n {
+			return fmt.Errorf("sending reports of %s: %s, %d accepted, %d rejected (%+v) %v", org, resp.Status, res.Accepted, len(res.Rejected), res.Rejected, err)
+		}
+		sent += n
+		prog.update(int64(sent), sent)
+	}
+	return nil
+}
+
+// buildReport judges the journal at db afresh and reports the day
+// [date, cutoff).
+func buildReport(ctx context.Context, db string, a *truce.Agreement, date, cutoff time.Time, windows []truce.SilenceWindow) (*report.Report, *engine.Engine, error) {
+	st, err := sqlite.Open(ctx, db, sqlite.Options{Now: time.Now})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer st.Close()
+	eng, err := engine.New(engine.Config{Agreement: a, Windows: windows})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := engine.NewRunner(eng, st, engine.NewFeed()).CatchUp(ctx); err != nil {
+		return nil, nil, err
+	}
+	var levels []truce.LevelChange
+	err = st.Entries(ctx, 0, 0, func(e *journal.Entry, _ []byte) error {
+		if e.Kind == journal.KindLevel && e.Level != nil && e.Level.At.Before(cutoff) {
+			l := *e.Level
+			l.Scores = slices.Clone(l.Scores)
+			levels = append(levels, l)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	// The report is the coalition's: every incident it may see.
+	viewer := truce.Principal{Org: "coalition", Kind: truce.OrgCoalition, Role: truce.RoleAdmin}
+	var recs []engine.Record
+	for c := (engine.Cursor{}); ; {
+		page, next := eng.Incidents(engine.IncidentQuery{Viewer: viewer, From: date.Add(-(report.TrendDays - 1) * 24 * time.Hour), To: cutoff, After: c, Limit: 1000})
+		recs = append(recs, page...)
+		if next.IsZero() {
+			break
+		}
+		c = next
+	}
+	rep, err := report.Build(report.Input{Agreement: a, Date: date, Cutoff: cutoff, Incidents: recs, Levels: levels, Sectors: eng.SectorsAt(cutoff), Windows: windows})
+	if err != nil {
+		return nil, nil, err
+	}
+	return rep, eng, st.Close()
+}
+
+// writeReport writes rep in format (html, md or json) to path ("-" for
+// standard output is handled by the caller).
+func writeReport(rep *report.Report, format, path string) error {
+	var buf bytes.Buffer
+	var err error
+	switch format {
+	case "html":
+		err = rep.HTML(&buf)
+	case "md":
+		err = rep.Markdown(&buf)
+	case "json":
+		err = rep.JSON(&buf)
+	default:
+		return usagef("--format %q: want html, md or json", format)
+	}
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, buf.Bytes())
+}
+
+func reportCommand() *command {
+	return &command{name: "report", summary: "write the daily report of a day from a database's journal", flags: reportCmd}
+}
+
+func reportCmd(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
+	db := fs.String("db", defaultDB, "SQLite `file` of the journal")
+	date := fs.String("date", "", "the report's `day`, YYYY-MM-DD (UTC); default yesterday")
+	cutoff := fs.String("cutoff", "", "report as of this `time` (RFC 3339); default the end of the day")
+	format := fs.String("format", "html", "`format`: html, md or json")
+	out := fs.String("o", "", "output `file`; default report-DAY.FORMAT in the current directory, - for standard output")
+	agr := fs.String("agreement", exampleAgreement, "agreement `file` the journal is judged against")
+	return func(ctx context.Context, s *stdio, args []string) error {
+		if len(args) > 0 {
+			return usagef("report takes no arguments")
+		}
+		if !slices.Contains([]string{"html", "md", "json"}, *format) {
+			return usagef("--format %q: want html, md or json (PDF is not built yet)", *format)
+		}
+		day := time.Now().UTC().Truncate(24 * time.Hour).Add(-24 * time.Hour)
+		if *date != "" {
+			d, err := time.Parse("2006-01-02", *date)
+			if err != nil {
+				return usagef("--date %q: want YYYY-MM-DD", *date)
+			}
+			day = d
+		}
+		until := day.Add(24 * time.Hour)
+		if *cutoff != "" {
+			c, err := time.Parse(time.RFC3339, *cutoff)
+			if err != nil {
+				return usagef("--cutoff %q: want an RFC 3339 time", *cutoff)
+			}
+			until = c.UTC()
+		}
+		a, err := loadAgreement(*agr)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(*db); err != nil {
+			return invalidError{fmt.Errorf("%s: no such database", *db)}
+		}
+		rep, _, err := buildReport(ctx, *db, a, day, until, nil)
+		if err != nil {
+			return err
+		}
+		path := *out
+		if path == "" {
+			path = "report-" + day.Format("2006-01-02") + "." + *format
+		}
+		if path == "-" {
+			switch *format {
+			case "html":
+				return rep.HTML(s.out)
+			case "md":
+				return rep.Markdown(s.out)
+			}
+			return rep.JSON(s.out)
+		}
+		if err := writeReport(rep, *format, path); err != nil {
+			return err
+		}
+		fmt.Fprintf(s.out, "wrote %s: %s incidents, %s violations\n", path, thousands(float64(rep.Summary.Incidents), 0), thousands(float64(rep.Summary.Violations), 0))
+		return nil
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

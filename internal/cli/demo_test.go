@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestDemo runs `truce demo --no-serve` to completion and checks, from the
+// report's JSON form, what the simulated day drives: the two surge sectors
+// (the example agreement's first two) reach CRITICAL, the broken window of
+// silence is reported as broken, and both parties' weapons are listed in
+// violation of withdrawal lines.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a simulated day through the HTTP API")
+	}
+	dir := t.TempDir()
+	code, out, errOut := run(t, "demo", "--no-serve", "--out", dir, "--addr", "127.0.0.1:0", "--agreement", example)
+	if code != 0 {
+		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errOut)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "report-*.json"))
+	if len(files) != 1 {
+		t.Fatalf("reports written: %v; want one JSON report", files)
+	}
+	for _, ext := range []string{".html", ".md"} {
+		if _, err := os.Stat(strings.TrimSuffix(files[0], ".json") + ext); err != nil {
+			t.Errorf("no %s report: %v", ext, err)
+		}
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Timeline []struct{ Sector, To string } `json:"timeline"`
+		Windows  []struct {
+			ID, Status string
+		} `json:"windows_of_silence"`
+		Withdrawal []struct{ Party string } `json:"withdrawal_violations"`
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, sector := range []string{"kupiansk", "lyman-siversk"} {
+		if !slices.ContainsFunc(rep.Timeline, func(c struct{ Sector, To string }) bool { return c.Sector == sector && c.To == "CRITICAL" }) {
+			t.Errorf("surge sector %s never reached CRITICAL: timeline %+v", sector, rep.Timeline)
+		}
+	}
+	if len(rep.Windows) != 1 || rep.Windows[0].Status != "broken" {
+		t.Errorf("windows of silence %+v, want the one window broken", rep.Windows)
+	}
+	parties := map[string]bool{}
+	for _, w := range rep.Withdrawal {
+		parties[w.Party] = true
+	}
+	if !parties["UA"] || !parties["RU"] {
+		t.Errorf("withdrawal-zone violations by %v, want both UA and RU", parties)
+	}
+	if !strings.Contains(out, "daily report:") || !strings.Contains(out, "CRITICAL") {
+		t.Errorf("summary:\n%s", out)
+	}
+
+	// truce report makes the same report from the database alone.
+	day := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(files[0]), "report-"), ".json")
+	code, md, errOut := run(t, "report", "--db", filepath.Join(dir, "truce.db"), "--date", day, "--format", "md", "-o", "-", "--agreement", example)
+	if code != 0 || !strings.Contains(md, "# Daily report "+day) || !strings.Contains(md, "## Violations by sector") {
+		t.Errorf("report: exit %d, stderr %s\n%.400s", code, errOut, md)
+	}
+}
