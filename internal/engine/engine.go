@@ -72,13 +72,13 @@ type Engine struct {
 	index    *agreement.Index // for each incident's sector
 	esc      *assess.Escalator
 
-	mu        sync.RWMutex
-	records   map[string]*Record
-	dirty     map[string]*pending // changed by fusion, not yet judged
-	merged    map[string]Merge    // incidents merged away, by their id
-	head      uint64              // the last entry applied
-	recorded  time.Time           // the newest recording time seen
-	clock     time.Time           // escalation's clock: the newest observation time seen
+	mu       sync.RWMutex
+	records  map[string]*Record
+	dirty    map[string]*pending // changed by fusion, not yet judged
+	merged   map[string]Merge    // incidents merged away, by their id
+	head     uint64              // the last entry applied
+	recorded time.Time           // the newest recording time seen
+	clock    time.Time           // escalation's clock: the newest observation time seen
 }
 
 // New returns an engine for cfg.
