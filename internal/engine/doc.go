@@ -13,7 +13,9 @@
 // (Incident, Incidents, Violations, Sectors) are safe concurrently with
 // Apply.
 //
-// Time is the journal's: escalation is evaluated as of the newest entry's
-// recording time, and the fusion window slides with the newest observation
-// time. Nothing here reads the wall clock.
+// Time is the journal's: escalation runs on event time, evaluated at the
+// end of each recording time (commit) as of the newest observation time
+// seen, so that a day sent in one go is judged as it unfolded; the fusion
+// window slides with the newest observation time too. Nothing here reads
+// the wall clock.
 package engine
