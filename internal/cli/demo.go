@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/truce-dev/truce/internal/api"
 	"github.com/truce-dev/truce/internal/auth"
 	"github.com/truce-dev/truce/internal/engine"
 	"github.com/truce-dev/truce/internal/journal"
@@ -90,7 +88,7 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 		fmt.Fprintf(s.err, "simulated %s from %s: %s reports of %s events; sending them to %s\n",
 			plural(*hours, "hour"), day.Format("2006-01-02"), thousands(float64(len(sc.Observations)), 0), thousands(float64(len(sc.Truth)), 0), base)
 		prog := newProgress(s.err, "reports", int64(len(sc.Observations)), false)
-		if err := sendScenario(ctx, base, sc, admin, tokens, prog); err != nil {
+		if err := sendScenario(ctx, base, sc, tokens, prog); err != nil {
 			stop()
 			<-served
 			return err
@@ -182,8 +180,9 @@ func demoTokens(ctx context.Context, db string, sc *sim.Scenario) (admin string,
 }
 
 // sendScenario posts the scenario's reports in the order they are sent,
-// each organisation with its own token, in NDJSON batches.
-func sendScenario(ctx context.Context, base string, sc *sim.Scenario, admin string, tokens map[truce.OrgID]string, prog *progress) error {
+// each organisation with its own token, in NDJSON batches, as truce ingest
+// --server does.
+func sendScenario(ctx context.Context, base string, sc *sim.Scenario, tokens map[truce.OrgID]string, prog *progress) error {
 	client := &http.Client{Timeout: time.Minute}
 	reps := sc.Observations
 	for sent := 0; sent < len(reps); {
@@ -192,28 +191,17 @@ func sendScenario(ctx context.Context, base string, sc *sim.Scenario, admin stri
 		for sent+n < len(reps) && reps[sent+n].Org == org && n < 500 {
 			n++
 		}
-		var body bytes.Buffer
-		enc := json.NewEncoder(&body)
-		for i := range reps[sent : sent+n] {
-			if err := enc.Encode(api.FromObservation(&reps[sent+i].Observation)); err != nil {
-				return err
-			}
+		batch := make([]pending, n)
+		for i := range batch {
+			batch[i] = pending{obs: reps[sent+i].Observation, index: sent + i}
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/observations", &body)
+		sink := &serverSink{url: base + "/api/v1/observations", token: tokens[org], client: client}
+		acc, dup, rejs, err := sink.send(ctx, batch)
 		if err != nil {
-			return err
+			return fmt.Errorf("sending reports of %s: %w", org, err)
 		}
-		req.Header.Set("Content-Type", "application/x-ndjson")
-		req.Header.Set("Authorization", "Bearer "+tokens[org])
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		var res ingestResponse
-		err = json.NewDecoder(resp.Body).Decode(&res)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK || res.Accepted+res.Duplicates != n {
-			return fmt.Errorf("sending reports of %s: %s, %d accepted, %d rejected (%+v) %v", org, resp.Status, res.Accepted, len(res.Rejected), res.Rejected, err)
+		if len(rejs) > 0 || acc+dup != n {
+			return fmt.Errorf("sending reports of %s: %d accepted, %d duplicates, rejected %+v", org, acc, dup, rejs)
 		}
 		sent += n
 		prog.update(int64(sent), sent)
