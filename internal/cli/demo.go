@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -254,12 +255,14 @@ func buildReport(ctx context.Context, db string, a *truce.Agreement, date, cutof
 	return rep, eng, st.Close()
 }
 
-// writeReport writes rep in format (html, md or json) to path ("-" for
+// writeReport writes rep in format (html, md, json or pdf) to path ("-" for
 // standard output is handled by the caller).
 func writeReport(rep *report.Report, format, path string) error {
 	var buf bytes.Buffer
 	var err error
 	switch format {
+	case "pdf":
+		return writePDF(rep, path)
 	case "html":
 		err = rep.HTML(&buf)
 	case "md":
@@ -267,7 +270,7 @@ func writeReport(rep *report.Report, format, path string) error {
 	case "json":
 		err = rep.JSON(&buf)
 	default:
-		return usagef("--format %q: want html, md or json", format)
+		return usagef("--format %q: want html, md, json or pdf", format)
 	}
 	if err != nil {
 		return err
@@ -283,15 +286,15 @@ func reportCmd(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 	db := fs.String("db", defaultDB, "SQLite `file` of the journal")
 	date := fs.String("date", "", "the report's `day`, YYYY-MM-DD (UTC); default yesterday")
 	cutoff := fs.String("cutoff", "", "report as of this `time` (RFC 3339); default the end of the day")
-	format := fs.String("format", "html", "`format`: html, md or json")
+	format := fs.String("format", "html", "`format`: html, md, json, or pdf (printed by headless Chromium from the HTML)")
 	out := fs.String("o", "", "output `file`; default report-DAY.FORMAT in the current directory, - for standard output")
 	agr := fs.String("agreement", exampleAgreement, "agreement `file` the journal is judged against")
 	return func(ctx context.Context, s *stdio, args []string) error {
 		if len(args) > 0 {
 			return usagef("report takes no arguments")
 		}
-		if !slices.Contains([]string{"html", "md", "json"}, *format) {
-			return usagef("--format %q: want html, md or json (PDF is not built yet)", *format)
+		if !slices.Contains([]string{"html", "md", "json", "pdf"}, *format) {
+			return usagef("--format %q: want html, md, json or pdf", *format)
 		}
 		day := time.Now().UTC().Truncate(24 * time.Hour).Add(-24 * time.Hour)
 		if *date != "" {
@@ -325,6 +328,9 @@ func reportCmd(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			path = "report-" + day.Format("2006-01-02") + "." + *format
 		}
 		if path == "-" {
+			if *format == "pdf" {
+				return usagef("a PDF needs a file: give -o FILE")
+			}
 			switch *format {
 			case "html":
 				return rep.HTML(s.out)
@@ -346,4 +352,51 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// chromium names the headless browser that prints reports to PDF.
+var chromium = []string{"chromium", "chromium-browser", "google-chrome"}
+
+// writePDF prints rep's self-contained HTML to a PDF at path with headless
+// Chromium (Debian's chromium package).
+func writePDF(rep *report.Report, path string) error {
+	var bin string
+	for _, name := range chromium {
+		if p, err := exec.LookPath(name); err == nil {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		return errors.New("a PDF report is printed by headless Chromium, which is not installed (apt-get install chromium)")
+	}
+	dir, err := os.MkdirTemp("", "truce-report-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	html := filepath.Join(dir, "report.html")
+	f, err := os.Create(html)
+	if err != nil {
+		return err
+	}
+	if err := rep.HTML(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	tmp := abs + ".tmp"
+	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+		"--user-data-dir="+filepath.Join(dir, "profile"), "--print-to-pdf="+tmp, "file://"+html)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("print the report with %s: %v\n%s", bin, err, out)
+	}
+	return os.Rename(tmp, abs)
 }

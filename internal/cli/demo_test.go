@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -70,5 +72,32 @@ func TestDemo(t *testing.T) {
 	code, md, errOut := run(t, "report", "--db", filepath.Join(dir, "truce.db"), "--date", day, "--format", "md", "-o", "-", "--agreement", example)
 	if code != 0 || !strings.Contains(md, "# Daily report "+day) || !strings.Contains(md, "## Violations by sector") {
 		t.Errorf("report: exit %d, stderr %s\n%.400s", code, errOut, md)
+	}
+
+	// The PDF, printed by headless Chromium, turned into page images by
+	// poppler's pdftoppm.
+	for _, prog := range []string{"chromium", "pdftoppm"} {
+		if _, err := exec.LookPath(prog); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is not installed, and .ci/run should have installed it", prog)
+			}
+			t.Skipf("%s is not installed: skipping the PDF report", prog)
+		}
+	}
+	pdf := filepath.Join(dir, "report.pdf")
+	if code, _, errOut := run(t, "report", "--db", filepath.Join(dir, "truce.db"), "--date", day, "--format", "pdf", "-o", pdf, "--agreement", example); code != 0 {
+		t.Fatalf("report --format pdf: exit %d\n%s", code, errOut)
+	}
+	if out, err := exec.Command("pdftoppm", "-png", "-r", "40", pdf, filepath.Join(dir, "page")).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v\n%s", err, out)
+	}
+	pages, _ := filepath.Glob(filepath.Join(dir, "page*.png"))
+	if len(pages) < 2 {
+		t.Errorf("the PDF report has %d pages; want several (summary, sector tables, map)", len(pages))
+	}
+	for _, p := range pages {
+		if b, err := os.ReadFile(p); err != nil || len(b) < 1000 || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+			t.Errorf("page %s: %d bytes, %v; want a PNG image", p, len(b), err)
+		}
 	}
 }
