@@ -38,10 +38,8 @@
 // whatever the day's volume. Incidents beyond the agreement's bounding box
 // are counted (MapInfo.Outside) but not drawn.
 //
-// MGRS: withdrawal sightings carry an MGRS field that is left empty for
-// now (TODO). No MGRS library is available through the module proxy to
-// this project, and a hand-written conversion needs its own test suite
-// against published reference points.
+// Withdrawal sightings give their position as latitude and longitude and
+// as an MGRS grid reference (geo.MGRS, checked against GDAL).
 //
 // Not yet done: PDF output (through a PDF library or headless Chromium
 // printing) and the `truce report` command that gathers the Input from a

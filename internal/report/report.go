@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/truce-dev/truce/internal/engine"
+	"github.com/truce-dev/truce/internal/geo"
 	"github.com/truce-dev/truce/internal/truce"
 )
 
@@ -134,8 +135,7 @@ type WeaponSighting struct {
 	DTG      string    `json:"dtg"`
 	Lat      float64   `json:"lat"` // to four decimals
 	Lon      float64   `json:"lon"`
-	// MGRS is the position as an MGRS grid reference. TODO: always empty
-	// until the project has an MGRS conversion (see the package doc).
+	// MGRS is the position as an MGRS grid reference at 1 m.
 	MGRS        string            `json:"mgrs"`
 	Weapon      truce.WeaponClass `json:"weapon"`
 	Count       int               `json:"count"`
@@ -349,9 +349,10 @@ func Build(in Input) (*Report, error) {
 			s.weapon[cmp.Or(string(inc.Weapon), "unknown")]++
 			switch v.Rule {
 			case truce.RuleWithdrawal:
+				grid, _ := geo.MGRS(v.Location) // "" beyond UTM's latitudes
 				r.Withdrawal = append(r.Withdrawal, WeaponSighting{
 					Incident: inc.ID, Time: v.Time.UTC(), DTG: DTG(v.Time),
-					Lat: round4(v.Location.Lat), Lon: round4(v.Location.Lon),
+					Lat: round4(v.Location.Lat), Lon: round4(v.Location.Lon), MGRS: grid,
 					Weapon: inc.Weapon, Count: inc.Count, Zone: v.Zone, ZoneName: zoneNames[v.Zone],
 					Party: partyKey(v.Party), Sector: v.Sector, Likelihood: truce.LikelihoodOf(inc.Confidence),
 					Explanation: v.Explanation,

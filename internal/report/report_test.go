@@ -193,8 +193,8 @@ func TestBuildWithdrawalRestrictionsLevels(t *testing.T) {
 	}
 	w := r.Withdrawal[0]
 	if w.Incident != "i2" || w.DTG != "250930Z NOV 26" || w.Lat != 48.6123 || w.Lon != 35.8124 ||
-		w.Weapon != truce.WeaponArtillery100Plus || w.Count != 3 || w.Zone != "wz-art" || w.Party != "UA" || w.MGRS != "" || w.Likelihood != truce.Likely {
-		t.Errorf("first withdrawal violation: got %+v, want i2 at 250930Z NOV 26, 48.6123 35.8124, 3 artillery_100mm_plus in wz-art by UA, likely, no MGRS", w)
+		w.Weapon != truce.WeaponArtillery100Plus || w.Count != 3 || w.Zone != "wz-art" || w.Party != "UA" || w.MGRS != "36UYU0728488181" || w.Likelihood != truce.Likely {
+		t.Errorf("first withdrawal violation: got %+v, want i2 at 250930Z NOV 26, 48.6123 35.8124, 3 artillery_100mm_plus in wz-art by UA, likely, MGRS 36UYU0728488181 (GDAL: zone 36 E 707,284.38 N 5,388,181.10; band U; E 7xx km is the seventh column of S-Z, Y; row 53 + 5 for an even zone is U; digits truncated)", w)
 	}
 	if w := r.Withdrawal[1]; w.Incident != "i3" || w.Party != "RU" || w.Zone != "wz-mlrs" || w.DTG != "251100Z NOV 26" {
 		t.Errorf("second withdrawal violation: got %+v, want i3 at 251100Z NOV 26 in wz-mlrs by RU", w)
@@ -424,7 +424,7 @@ func TestMarkdown(t *testing.T) {
 		"| Category | Violations |\n| --- | --- |\n| explosion | 1 |\n| impact | 3 |\n| weapon_sighting | 1 |\n",
 		"| Weapon class | Violations |",
 		"| mortar | 3 |",
-		"| 250930Z NOV 26 | 48.6123 | 35.8124 | — | artillery_100mm_plus | 3 |",
+		"| 250930Z NOV 26 | 48.6123 | 35.8124 | 36UYU0728488181 | artillery_100mm_plus | 3 |",
 		"| Pump repair | 251200Z NOV 26 | 251600Z NOV 26 | broken | i4 |",
 		"| Bridge repair | 250600Z NOV 26 | 251000Z NOV 26 | held | — |",
 		"| 251645Z NOV 26 |",
@@ -459,7 +459,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	if again.String() != b.String() {
 		t.Errorf("JSON does not round-trip:\n got %s\nwant %s", again.String(), b.String())
 	}
-	for _, key := range []string{`"cutoff_dtg"`, `"withdrawal_violations"`, `"windows_of_silence"`, `"violations_by_party"`, `"mgrs": ""`} {
+	for _, key := range []string{`"cutoff_dtg"`, `"withdrawal_violations"`, `"windows_of_silence"`, `"violations_by_party"`, `"mgrs": "36UYU`} {
 		if !strings.Contains(b.String(), key) {
 			t.Errorf("JSON lacks %s", key)
 		}
