@@ -392,7 +392,7 @@ func writePDF(rep *report.Report, path string) error {
 		return err
 	}
 	tmp := abs + ".tmp"
-	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-pdf-header-footer",
 		"--user-data-dir="+filepath.Join(dir, "profile"), "--print-to-pdf="+tmp, "file://"+html)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		os.Remove(tmp)
