@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"os"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -28,7 +30,7 @@ func TestFusionQuality(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, err := sim.Generate(a, sim.Config{Seed: 1, Start: time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), Hours: 24})
+	sc, err := sim.Generate(a, sim.Config{Seed: seed(), Start: time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), Hours: 24})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,4 +132,12 @@ func TestFusionQuality(t *testing.T) {
 	if attributed > 0 && float64(right)/float64(attributed) < 0.9 {
 		t.Errorf("attribution right for %d of %d attributed fire incidents: want at least 90 %%", right, attributed)
 	}
+}
+
+// seed is the simulation's seed: 1, or TRUCE_SIM_SEED to try others.
+func seed() uint64 {
+	if s, err := strconv.ParseUint(os.Getenv("TRUCE_SIM_SEED"), 10, 64); err == nil {
+		return s
+	}
+	return 1
 }
