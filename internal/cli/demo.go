@@ -67,7 +67,7 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 				return err
 			}
 		}
-		admin, tokens, err := demoTokens(ctx, db, sc)
+		admin, tokens, err := demoSetup(ctx, db, sc)
 		if err != nil {
 			return err
 		}
@@ -77,7 +77,7 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 		listening := make(chan net.Addr, 1)
 		served := make(chan error, 1)
 		go func() {
-			served <- server.Run(sctx, server.Options{DB: db, Addr: *addr, Agreement: *agr, Windows: sc.Windows, Out: io.Discard, Listening: func(a net.Addr) { listening <- a }})
+			served <- server.Run(sctx, server.Options{DB: db, Addr: *addr, Agreement: *agr, Out: io.Discard, Listening: func(a net.Addr) { listening <- a }})
 		}()
 		var base string
 		select {
@@ -107,7 +107,7 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 		var levels []truce.SectorLevel
 		var incidents, violations int
 		for d := day; d.Before(day.Add(time.Duration(*hours) * time.Hour)); d = d.Add(24 * time.Hour) {
-			rep, eng, err := buildReport(ctx, db, a, d, d.Add(24*time.Hour), sc.Windows)
+			rep, eng, err := buildReport(ctx, db, a, d, d.Add(24*time.Hour))
 			if err != nil {
 				return err
 			}
@@ -145,9 +145,10 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 	}
 }
 
-// demoTokens makes the database with its bootstrap admin token, and a
-// token for every other organisation that reports in the scenario.
-func demoTokens(ctx context.Context, db string, sc *sim.Scenario) (admin string, tokens map[truce.OrgID]string, err error) {
+// demoSetup makes the database with its bootstrap admin token, a token for
+// every other organisation that reports in the scenario, and the journal
+// entries of the scenario's windows of silence (agreed with both parties).
+func demoSetup(ctx context.Context, db string, sc *sim.Scenario) (admin string, tokens map[truce.OrgID]string, err error) {
 	st, err := sqlite.Open(ctx, db, sqlite.Options{Now: time.Now})
 	if err != nil {
 		return "", nil, err
@@ -176,6 +177,12 @@ func demoTokens(ctx context.Context, db string, sc *sim.Scenario) (admin string,
 			return "", nil, err
 		}
 		tokens[r.Org] = secret
+	}
+	for i := range sc.Windows {
+		w := sc.Windows[i]
+		if _, err := st.Append(ctx, []journal.Entry{{Kind: journal.KindWindow, Org: "coalition", Window: &w}}); err != nil {
+			return "", nil, err
+		}
 	}
 	return admin, tokens, st.Close()
 }
@@ -212,13 +219,13 @@ func sendScenario(ctx context.Context, base string, sc *sim.Scenario, tokens map
 
 // buildReport judges the journal at db afresh and reports the day
 // [date, cutoff).
-func buildReport(ctx context.Context, db string, a *truce.Agreement, date, cutoff time.Time, windows []truce.SilenceWindow) (*report.Report, *engine.Engine, error) {
+func buildReport(ctx context.Context, db string, a *truce.Agreement, date, cutoff time.Time) (*report.Report, *engine.Engine, error) {
 	st, err := sqlite.Open(ctx, db, sqlite.Options{Now: time.Now})
 	if err != nil {
 		return nil, nil, err
 	}
 	defer st.Close()
-	eng, err := engine.New(engine.Config{Agreement: a, Windows: windows})
+	eng, err := engine.New(engine.Config{Agreement: a})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -248,7 +255,7 @@ func buildReport(ctx context.Context, db string, a *truce.Agreement, date, cutof
 		}
 		c = next
 	}
-	rep, err := report.Build(report.Input{Agreement: a, Date: date, Cutoff: cutoff, Incidents: recs, Levels: levels, Sectors: eng.SectorsAt(cutoff), Windows: windows})
+	rep, err := report.Build(report.Input{Agreement: a, Date: date, Cutoff: cutoff, Incidents: recs, Levels: levels, Sectors: eng.SectorsAt(cutoff), Windows: eng.Windows()})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -319,7 +326,7 @@ func reportCmd(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 		if _, err := os.Stat(*db); err != nil {
 			return invalidError{fmt.Errorf("%s: no such database", *db)}
 		}
-		rep, _, err := buildReport(ctx, *db, a, day, until, nil)
+		rep, _, err := buildReport(ctx, *db, a, day, until)
 		if err != nil {
 			return err
 		}

@@ -138,6 +138,12 @@ func (e *Engine) Apply(entries []journal.Entry) (events []Event, derived []journ
 			derived = e.advance(derived)
 			e.recorded = en.Time
 		}
+		if en.Kind == journal.KindWindow && en.Window != nil {
+			// A window of silence binds the incidents judged from now on.
+			events = e.flush(events)
+			e.setWindow(*en.Window)
+			continue
+		}
 		if en.Kind != journal.KindObservation || en.Observation == nil {
 			continue
 		}
@@ -173,6 +179,24 @@ func (e *Engine) Apply(entries []journal.Entry) (events []Event, derived []journ
 	}
 	events = e.flush(events)
 	return events, e.advance(derived)
+}
+
+// setWindow records window w, replacing an earlier entry of the same id.
+func (e *Engine) setWindow(w truce.SilenceWindow) {
+	for i := range e.cfg.Windows {
+		if e.cfg.Windows[i].ID == w.ID {
+			e.cfg.Windows[i] = w
+			return
+		}
+	}
+	e.cfg.Windows = append(slices.Clip(e.cfg.Windows), w)
+}
+
+// Windows returns the windows of silence the engine knows.
+func (e *Engine) Windows() []truce.SilenceWindow {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return slices.Clone(e.cfg.Windows)
 }
 
 // pending is an incident fusion changed since the last flush: its state,

@@ -98,6 +98,10 @@ func copyEntry(e *journal.Entry) journal.Entry {
 		t := *e.Trigger
 		c.Trigger = &t
 	}
+	if e.Window != nil {
+		w := *e.Window
+		c.Window = &w
+	}
 	c.Token = nil // the engine has no use for tokens
 	return c
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gowebpki/jcs"
 
+	"github.com/truce-dev/truce/internal/geo"
 	"github.com/truce-dev/truce/internal/truce"
 )
 
@@ -57,6 +58,9 @@ func TestDerivedEntries(t *testing.T) {
 		{Seq: 7, Time: at, Kind: KindLevel, Org: "coalition", Level: &truce.LevelChange{Sector: "S3", From: truce.LevelTense, To: truce.LevelSerious, At: at, Scores: []float64{12.5, 40}}},
 		{Seq: 8, Time: at, Kind: KindTrigger, Org: "coalition", Trigger: &truce.Trigger{Fired: true, At: at, Critical: []string{"S1", "S3", "S4"}}},
 		{Seq: 9, Time: at, Kind: KindTrigger, Org: "coalition", Trigger: &truce.Trigger{At: at}},
+		{Seq: 10, Time: at, Kind: KindWindow, Org: "coalition", Window: &truce.SilenceWindow{ID: "w1", Name: "pump repair", Center: geo.Pt(48.2, 36.1), Radius: 2000,
+			Period: truce.TimeRange{From: at, Until: at.Add(4 * time.Hour)}, Acknowledged: true}},
+		{Seq: 11, Time: at, Kind: KindWindow, Org: "coalition", Window: &truce.SilenceWindow{ID: "w2", Center: geo.Pt(-48.2, -36.1), Radius: 150.5, Period: truce.TimeRange{From: at}}},
 	} {
 		b, err := Encode(nil, &e)
 		if err != nil {
@@ -83,5 +87,11 @@ func TestDerivedEntries(t *testing.T) {
 	e := Entry{Seq: 7, Time: at, Kind: KindLevel, Org: "coalition", Level: &truce.LevelChange{Sector: "S3", From: truce.LevelTense, To: truce.LevelSerious, At: at, Scores: []float64{12.5, 40}}}
 	if b, _ := Encode(nil, &e); string(b) != want {
 		t.Errorf("level entry:\ngot  %s\nwant %s", b, want)
+	}
+	want = `{"kind":"silence_window","org":"coalition","seq":10,"time_us":1795640400000000,"window":{"center":{"lat_e7":482000000,"lon_e7":361000000},"from_us":1795640400000000,"id":"w1","name":"pump repair","radius_mm":2000000,"state":"acknowledged","until_us":1795654800000000}}`
+	e = Entry{Seq: 10, Time: at, Kind: KindWindow, Org: "coalition", Window: &truce.SilenceWindow{ID: "w1", Name: "pump repair", Center: geo.Pt(48.2, 36.1), Radius: 2000,
+		Period: truce.TimeRange{From: at, Until: at.Add(4 * time.Hour)}, Acknowledged: true}}
+	if b, _ := Encode(nil, &e); string(b) != want {
+		t.Errorf("window entry:\ngot  %s\nwant %s", b, want)
 	}
 }

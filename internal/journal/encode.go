@@ -38,6 +38,7 @@ func Encode(dst []byte, e *Entry) ([]byte, error) {
 		if e.Trigger == nil {
 			return dst, fmt.Errorf("journal: encode entry %d: trigger entry without trigger", e.Seq)
 		}
+	case KindWindow:
 	case KindObservation:
 		if e.Observation == nil {
 			return dst, fmt.Errorf("journal: encode entry %d: observation entry without observation", e.Seq)
@@ -64,6 +65,13 @@ func Encode(dst []byte, e *Entry) ([]byte, error) {
 	if e.Kind == KindTrigger {
 		w.key("trigger")
 		w.trigger(e.Trigger)
+	}
+	if e.Kind == KindWindow {
+		if e.Window == nil {
+			return dst, fmt.Errorf("journal: encode entry %d: silence_window entry without window", e.Seq)
+		}
+		w.key("window")
+		w.window(e.Window)
 	}
 	w.close()
 	if w.err != nil {
@@ -287,6 +295,31 @@ func (w *writer) trigger(t *truce.Trigger) {
 	w.close()
 }
 
+func (w *writer) window(v *truce.SilenceWindow) {
+	w.open()
+	w.key("center")
+	w.open()
+	w.point(v.Center)
+	w.close()
+	w.key("from_us")
+	w.time(v.Period.From)
+	w.key("id")
+	w.str(v.ID)
+	if v.Name != "" {
+		w.key("name")
+		w.str(v.Name)
+	}
+	w.key("radius_mm")
+	w.units(v.Radius, truce.MetreUnit)
+	w.key("state")
+	w.str(windowState(v))
+	if !v.Period.Until.IsZero() {
+		w.key("until_us")
+		w.time(v.Period.Until)
+	}
+	w.close()
+}
+
 func (w *writer) token(t *truce.Token) {
 	w.open()
 	w.key("hash")
@@ -371,8 +404,19 @@ type wireTrigger struct {
 	State    string   `json:"state"`
 }
 
+type wireWindow struct {
+	Center point  `json:"center"`
+	From   int64  `json:"from_us"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Radius int64  `json:"radius_mm"`
+	State  string `json:"state"`
+	Until  *int64 `json:"until_us"`
+}
+
 type wireEntry struct {
 	Kind        string           `json:"kind"`
+	Window      *wireWindow      `json:"window"`
 	Level       *wireLevel       `json:"level"`
 	Trigger     *wireTrigger     `json:"trigger"`
 	Observation *wireObservation `json:"observation"`
@@ -468,6 +512,17 @@ func Decode(b []byte) (Entry, error) {
 		if t.State != "fired" && t.State != "cleared" {
 			return Entry{}, fmt.Errorf("journal: decode entry %d: trigger state %q is neither fired nor cleared", e.Seq, t.State)
 		}
+	}
+	if v := w.Window; v != nil {
+		sw := &truce.SilenceWindow{ID: v.ID, Name: v.Name, Center: v.Center.geo(), Radius: truce.FromUnits(v.Radius, truce.MetreUnit),
+			Period: truce.TimeRange{From: time.UnixMicro(v.From).UTC()}, Acknowledged: v.State == "acknowledged"}
+		if v.Until != nil {
+			sw.Period.Until = time.UnixMicro(*v.Until).UTC()
+		}
+		if v.State != "acknowledged" && v.State != "requested" {
+			return Entry{}, fmt.Errorf("journal: decode entry %d: window state %q is neither requested nor acknowledged", e.Seq, v.State)
+		}
+		e.Window = sw
 	}
 	again, err := Encode(nil, &e)
 	if err != nil {

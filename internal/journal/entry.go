@@ -21,6 +21,9 @@ const (
 	// KindTrigger records the renewed-aggression trigger firing or
 	// clearing.
 	KindTrigger Kind = "trigger"
+	// KindWindow records a window of silence: requested, or acknowledged by
+	// both parties (a later entry of the same id replaces an earlier one).
+	KindWindow Kind = "silence_window"
 )
 
 // Entry is one event of the journal. Seq numbers are contiguous from 1.
@@ -35,6 +38,7 @@ type Entry struct {
 	Token       *truce.Token
 	Level       *truce.LevelChange
 	Trigger     *truce.Trigger
+	Window      *truce.SilenceWindow
 }
 
 // Marking returns who may see e: an observation's own marking; a token's
@@ -45,7 +49,7 @@ func (e *Entry) Marking() truce.Marking {
 	switch {
 	case e.Kind == KindObservation && e.Observation != nil:
 		return e.Observation.Marking
-	case e.Kind == KindLevel || e.Kind == KindTrigger:
+	case e.Kind == KindLevel || e.Kind == KindTrigger || e.Kind == KindWindow:
 		return truce.Marking{TLP: truce.TLPGreen}
 	}
 	return truce.Marking{TLP: truce.TLPRed}
@@ -71,6 +75,8 @@ func (e *Entry) Key() (Key, bool) {
 		// the second derivation a duplicate.
 		l := e.Level
 		return derivedKey("sector_level", l.Sector, l.At.UTC().Format(time.RFC3339Nano), string(l.To)), true
+	case e.Kind == KindWindow && e.Window != nil:
+		return derivedKey("silence_window", e.Window.ID, windowState(e.Window)), true
 	case e.Kind == KindTrigger && e.Trigger != nil:
 		state := "cleared"
 		if e.Trigger.Fired {
@@ -79,6 +85,13 @@ func (e *Entry) Key() (Key, bool) {
 		return derivedKey("trigger", e.Trigger.At.UTC().Format(time.RFC3339Nano), state), true
 	}
 	return Key{}, false
+}
+
+func windowState(w *truce.SilenceWindow) string {
+	if w.Acknowledged {
+		return "acknowledged"
+	}
+	return "requested"
 }
 
 func derivedKey(parts ...string) Key {

@@ -37,8 +37,6 @@ type Options struct {
 	DB        string // SQLite file, made if missing
 	Addr      string // listen address, host:port; port 0 picks one
 	Agreement string // agreement file; "" for none (party claims are then not checked against parties)
-	// Windows are the windows of silence in force, for assessment.
-	Windows []truce.SilenceWindow
 
 	MaxBodyBytes    int64         // request body limit; 0 for the API's default
 	ShutdownTimeout time.Duration // how long in-flight requests may take to finish; 0 for 10 s
@@ -69,7 +67,7 @@ func Run(ctx context.Context, opts Options) error {
 		for _, p := range a.Parties {
 			parties = append(parties, p.ID)
 		}
-		if eng, err = engine.New(engine.Config{Agreement: a, Windows: opts.Windows}); err != nil {
+		if eng, err = engine.New(engine.Config{Agreement: a}); err != nil {
 			return err
 		}
 	}
