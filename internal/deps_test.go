@@ -38,6 +38,7 @@ var policy = map[string][]string{
 	"internal/engine":          {"internal/agreement", "internal/assess", "internal/feed", "internal/fuse", "internal/geo", "internal/journal", "internal/store", "internal/truce"},
 	"internal/sim":             {"internal/agreement", "internal/geo", "internal/truce"},
 	"internal/report":          {"internal/agreement", "internal/engine", "internal/geo", "internal/truce"},
+	"internal/evidence":        {"golang.org/x/mod/sumdb/..."},
 	"internal/server":          {"internal/agreement", "internal/auth", "internal/engine", "internal/httpapi", "internal/journal", "internal/store", "internal/store/sqlite", "internal/truce", "github.com/prometheus/client_golang/..."},
 	"internal":                 {}, // this test
 }
