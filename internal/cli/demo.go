@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	fs2 "io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/truce-dev/truce/examples/donbas"
+	"github.com/truce-dev/truce/internal/agreement"
 	"github.com/truce-dev/truce/internal/auth"
 	"github.com/truce-dev/truce/internal/engine"
 	"github.com/truce-dev/truce/internal/journal"
@@ -27,8 +30,6 @@ import (
 	"github.com/truce-dev/truce/internal/truce"
 )
 
-const exampleAgreement = "examples/donbas/agreement.yaml"
-
 func demoCommand() *command {
 	return &command{name: "demo", summary: "run a simulated day of ceasefire monitoring end to end, write the daily report, and serve it all", flags: demo}
 }
@@ -38,14 +39,31 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 	hours := fs.Int("hours", 24, "`hours` to simulate")
 	seed := fs.Uint64("seed", 1, "random `seed` of the simulation")
 	noServe := fs.Bool("no-serve", false, "exit once the report is written instead of serving")
-	addr := fs.String("addr", "127.0.0.1:8080", "listen `address` of the server")
-	agr := fs.String("agreement", exampleAgreement, "agreement `file`")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen `address` of the server (with --no-serve: a free port)")
+	agr := fs.String("agreement", "", "agreement `file` (default: the example agreement over Donbas, built in)")
 	return func(ctx context.Context, s *stdio, args []string) error {
 		if len(args) > 0 {
 			return usagef("demo takes no arguments")
 		}
 		if *hours < 1 || *hours > 24*7 {
 			return usagef("--hours must be between 1 and 168")
+		}
+		addrSet := false
+		fs.Visit(func(f *flag.Flag) { addrSet = addrSet || f.Name == "addr" })
+		if *noServe && !addrSet {
+			*addr = "127.0.0.1:0" // nothing to connect to afterwards: any free port
+		}
+		if err := os.MkdirAll(*out, 0o755); err != nil {
+			return err
+		}
+		if *agr == "" {
+			// The built-in example, written out beside the database so that
+			// truce serve and truce report can be pointed at it later.
+			dir := filepath.Join(*out, "agreement")
+			if err := os.CopyFS(dir, donbas.FS); err != nil && !errors.Is(err, fs2.ErrExist) {
+				return fmt.Errorf("write the example agreement: %w", err)
+			}
+			*agr = filepath.Join(dir, "agreement.yaml")
 		}
 		a, err := loadAgreement(*agr)
 		if err != nil {
@@ -56,9 +74,6 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 		day := time.Now().UTC().Truncate(24 * time.Hour).Add(-time.Duration((*hours+23)/24) * 24 * time.Hour)
 		sc, err := sim.Generate(a, sim.Config{Seed: *seed, Start: day, Hours: *hours})
 		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(*out, 0o755); err != nil {
 			return err
 		}
 		db := filepath.Join(*out, "truce.db")
@@ -103,34 +118,27 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 		}
 
 		// The report is made from the journal, as `truce report` makes it.
-		var written []string
-		var levels []truce.SectorLevel
-		var incidents, violations int
 		for d := day; d.Before(day.Add(time.Duration(*hours) * time.Hour)); d = d.Add(24 * time.Hour) {
 			rep, eng, err := buildReport(ctx, db, a, d, d.Add(24*time.Hour))
 			if err != nil {
 				return err
 			}
-			incidents, violations = rep.Summary.Incidents, rep.Summary.Violations
-			levels = eng.SectorsAt(d.Add(24 * time.Hour))
+			fmt.Fprintf(s.out, "\nA day along the line, %s:\n", d.Format("2 January 2006"))
+			fmt.Fprintf(s.out, "  %s incidents, %s violations of the agreement\n", thousands(float64(rep.Summary.Incidents), 0), thousands(float64(rep.Summary.Violations), 0))
+			fmt.Fprintln(s.out, "  sector levels at the end of the day:")
+			for _, l := range eng.SectorsAt(d.Add(24 * time.Hour)) {
+				fmt.Fprintf(s.out, "    %-20s %s\n", l.Sector, l.Level)
+			}
+			fmt.Fprintln(s.out, "  daily report:")
 			for _, f := range []string{"html", "md", "json"} {
 				path := filepath.Join(*out, "report-"+d.Format("2006-01-02")+"."+f)
 				if err := writeReport(rep, f, path); err != nil {
 					return err
 				}
-				written = append(written, path)
+				fmt.Fprintf(s.out, "    %s\n", path)
 			}
 		}
-		fmt.Fprintf(s.out, "\nA day along the line, %s:\n", day.Format("2 January 2006"))
-		fmt.Fprintf(s.out, "  %s reports in, %s incidents, %s violations of the agreement\n", thousands(float64(len(sc.Observations)), 0), thousands(float64(incidents), 0), thousands(float64(violations), 0))
-		fmt.Fprintln(s.out, "  sector levels at the end of the day:")
-		for _, l := range levels {
-			fmt.Fprintf(s.out, "    %-20s %s\n", l.Sector, l.Level)
-		}
-		fmt.Fprintln(s.out, "  daily report:")
-		for _, p := range written {
-			fmt.Fprintf(s.out, "    %s\n", p)
-		}
+		fmt.Fprintf(s.out, "\n%s reports sent through the API; the agreement is %s\n", thousands(float64(len(sc.Observations)), 0), *agr)
 		if *noServe {
 			return nil
 		}
@@ -229,20 +237,17 @@ func buildReport(ctx context.Context, db string, a *truce.Agreement, date, cutof
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := engine.NewRunner(eng, st, engine.NewFeed()).CatchUp(ctx); err != nil {
+	// As of the cut-off: what the journal holds about events up to it, and
+	// the alert levels those events set.
+	derived, err := engine.Judge(ctx, eng, st, cutoff)
+	if err != nil {
 		return nil, nil, err
 	}
 	var levels []truce.LevelChange
-	err = st.Entries(ctx, 0, 0, func(e *journal.Entry, _ []byte) error {
-		if e.Kind == journal.KindLevel && e.Level != nil && e.Level.At.Before(cutoff) {
-			l := *e.Level
-			l.Scores = slices.Clone(l.Scores)
-			levels = append(levels, l)
+	for _, d := range derived {
+		if d.Level != nil && d.Level.At.Before(cutoff) {
+			levels = append(levels, *d.Level)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
 	}
 	// The report is the coalition's: every incident it may see.
 	viewer := truce.Principal{Org: "coalition", Kind: truce.OrgCoalition, Role: truce.RoleAdmin}
@@ -295,7 +300,7 @@ func reportCmd(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 	cutoff := fs.String("cutoff", "", "report as of this `time` (RFC 3339); default the end of the day")
 	format := fs.String("format", "html", "`format`: html, md, json, or pdf (printed by headless Chromium from the HTML)")
 	out := fs.String("o", "", "output `file`; default report-DAY.FORMAT in the current directory, - for standard output")
-	agr := fs.String("agreement", exampleAgreement, "agreement `file` the journal is judged against")
+	agr := fs.String("agreement", "", "agreement `file` the journal is judged against (default: the built-in example)")
 	return func(ctx context.Context, s *stdio, args []string) error {
 		if len(args) > 0 {
 			return usagef("report takes no arguments")
@@ -319,7 +324,13 @@ func reportCmd(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			}
 			until = c.UTC()
 		}
-		a, err := loadAgreement(*agr)
+		var a *truce.Agreement
+		var err error
+		if *agr == "" {
+			a, err = agreement.LoadFS(donbas.FS, "agreement.yaml")
+		} else {
+			a, err = loadAgreement(*agr)
+		}
 		if err != nil {
 			return err
 		}

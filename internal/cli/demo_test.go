@@ -21,7 +21,8 @@ func TestDemo(t *testing.T) {
 		t.Skip("a simulated day through the HTTP API")
 	}
 	dir := t.TempDir()
-	code, out, errOut := run(t, "demo", "--no-serve", "--out", dir, "--addr", "127.0.0.1:0", "--agreement", example)
+	// The built-in example agreement, any free port: as on a fresh machine.
+	code, out, errOut := run(t, "demo", "--no-serve", "--out", dir)
 	if code != 0 {
 		t.Fatalf("demo: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -69,7 +70,7 @@ func TestDemo(t *testing.T) {
 
 	// truce report makes the same report from the database alone.
 	day := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(files[0]), "report-"), ".json")
-	code, md, errOut := run(t, "report", "--db", filepath.Join(dir, "truce.db"), "--date", day, "--format", "md", "-o", "-", "--agreement", example)
+	code, md, errOut := run(t, "report", "--db", filepath.Join(dir, "truce.db"), "--date", day, "--format", "md", "-o", "-")
 	if code != 0 || !strings.Contains(md, "# Daily report "+day) || !strings.Contains(md, "## Violations by sector") {
 		t.Errorf("report: exit %d, stderr %s\n%.400s", code, errOut, md)
 	}
@@ -85,7 +86,7 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	pdf := filepath.Join(dir, "report.pdf")
-	if code, _, errOut := run(t, "report", "--db", filepath.Join(dir, "truce.db"), "--date", day, "--format", "pdf", "-o", pdf, "--agreement", example); code != 0 {
+	if code, _, errOut := run(t, "report", "--db", filepath.Join(dir, "truce.db"), "--date", day, "--format", "pdf", "-o", pdf, "--agreement", filepath.Join(dir, "agreement", "agreement.yaml")); code != 0 {
 		t.Fatalf("report --format pdf: exit %d\n%s", code, errOut)
 	}
 	if out, err := exec.Command("pdftoppm", "-png", "-r", "40", pdf, filepath.Join(dir, "page")).CombinedOutput(); err != nil {

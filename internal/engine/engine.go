@@ -139,9 +139,12 @@ func (e *Engine) Apply(entries []journal.Entry) (events []Event, derived []journ
 			e.recorded = en.Time
 		}
 		if en.Kind == journal.KindWindow && en.Window != nil {
-			// A window of silence binds the incidents judged from now on.
+			// A window of silence, or its acknowledgement, may come after
+			// the fire it forbids: the incidents it covers are judged again.
 			events = e.flush(events)
 			e.setWindow(*en.Window)
+			e.rejudge(*en.Window, en.Seq)
+			events = e.flush(events)
 			continue
 		}
 		if en.Kind != journal.KindObservation || en.Observation == nil {
@@ -190,6 +193,22 @@ func (e *Engine) setWindow(w truce.SilenceWindow) {
 		}
 	}
 	e.cfg.Windows = append(slices.Clip(e.cfg.Windows), w)
+}
+
+// rejudge marks for judgement again every incident that may fall inside
+// window w: in its period and within its radius (plus the incident's
+// uncertainty and a margin).
+func (e *Engine) rejudge(w truce.SilenceWindow, seq uint64) {
+	for id, r := range e.records {
+		inc := &r.Incident
+		if w.Period.Until.IsZero() || inc.Start.Before(w.Period.Until) {
+			if !inc.End.Before(w.Period.From) && geo.Distance(inc.Location, w.Center) <= w.Radius+inc.Uncertainty+1000 {
+				if _, ok := e.dirty[id]; !ok {
+					e.dirty[id] = &pending{inc: *inc, seq: seq}
+				}
+			}
+		}
+	}
 }
 
 // Windows returns the windows of silence the engine knows.

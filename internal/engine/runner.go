@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/truce-dev/truce/internal/feed"
 	"github.com/truce-dev/truce/internal/journal"
@@ -184,4 +185,39 @@ func (r *Runner) journal(ctx context.Context, derived []journal.Entry) error {
 		return fmt.Errorf("engine: journal %d level changes: %w", len(derived), err)
 	}
 	return nil
+}
+
+// Judge replays the journal of st into e without writing anything, as the
+// journal stood for the period up to cutoff: observations of events after
+// cutoff and windows of silence that begin after it are left out. It
+// returns the level changes and trigger transitions it derived, for
+// reports. Batches are cut where the recording time changes, as commits
+// are.
+func Judge(ctx context.Context, e *Engine, st store.Journal, cutoff time.Time) ([]journal.Entry, error) {
+	var batch, derived []journal.Entry
+	flush := func() {
+		if len(batch) > 0 {
+			_, d := e.Apply(batch)
+			derived = append(derived, d...)
+			batch = batch[:0]
+		}
+	}
+	err := st.Entries(ctx, e.Head(), 0, func(en *journal.Entry, _ []byte) error {
+		switch {
+		case en.Observation != nil && en.Observation.Time.After(cutoff):
+			return nil
+		case en.Window != nil && en.Window.Period.From.After(cutoff):
+			return nil
+		}
+		if len(batch) >= catchUpBatch && !en.Time.Equal(batch[len(batch)-1].Time) {
+			flush()
+		}
+		batch = append(batch, copyEntry(en))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: judge: %w", err)
+	}
+	flush()
+	return derived, nil
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -164,5 +165,41 @@ func TestSectorOfIncident(t *testing.T) {
 		if len(recs) != want || (want == 1 && len(recs[0].Violations) != 0) {
 			t.Errorf("sector %s: %d incidents, want %d without violations", sector, len(recs), want)
 		}
+	}
+}
+
+// TestLateWindow: a window of silence journaled after the fire it forbids
+// (an acknowledgement that came late) still makes that fire a breach.
+func TestLateWindow(t *testing.T) {
+	e, err := New(Config{Agreement: simpleAgreement(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 6, 1, 19, 30, 0, 0, time.UTC)
+	impact := truce.Observation{Source: "acoustic-9", SourceID: "1", Method: truce.MethodAcoustic, Category: truce.CategoryImpact, Count: 1,
+		Time: at, Reliability: 'B', Credibility: 2, Marking: truce.Marking{TLP: truce.TLPGreen},
+		Location: &truce.Location{Point: geo.Pt(48.205, 36.105), CEP: 50}, FireBearing: 270, HasFireBearing: true}
+	e.Apply([]journal.Entry{{Seq: 1, Time: at.Add(time.Minute), Kind: journal.KindObservation, Org: "coalition", Observation: &impact}})
+	rules := func() []truce.Rule {
+		recs, _ := e.Incidents(IncidentQuery{Viewer: truce.Principal{Org: "coalition", Kind: truce.OrgCoalition, Role: truce.RoleAdmin}})
+		var rs []truce.Rule
+		for _, r := range recs {
+			for _, v := range r.Violations {
+				rs = append(rs, v.Rule)
+			}
+		}
+		return rs
+	}
+	if got := rules(); slices.Contains(got, truce.RuleSilence) {
+		t.Fatalf("before any window: violations %v", got)
+	}
+	w := truce.SilenceWindow{ID: "w1", Center: geo.Pt(48.2, 36.1), Radius: 2000, Acknowledged: true,
+		Period: truce.TimeRange{From: at.Add(-time.Hour), Until: at.Add(time.Hour)}}
+	ev, _ := e.Apply([]journal.Entry{{Seq: 2, Time: at.Add(time.Hour), Kind: journal.KindWindow, Org: "coalition", Window: &w}})
+	if got := rules(); !slices.Contains(got, truce.RuleSilence) {
+		t.Errorf("after the window: violations %v, want window_of_silence among them", got)
+	}
+	if !slices.ContainsFunc(ev, func(x Event) bool { return x.Kind == EventViolation && x.Violations[0].Rule == truce.RuleSilence }) {
+		t.Errorf("no violation event for the breach found late")
 	}
 }

@@ -63,6 +63,14 @@ func TestMGRS(t *testing.T) {
 		// U (48°N-56°N); zone 37 uses columns A-H, and E 3xx km is the third,
 		// C; row 53 mod 20 = 13 in an odd zone is P; digits truncated.
 		{Pt(48.7389, 37.5844), "37UCP9592099397"},
+		// Kyiv, an even zone: GDAL gives zone 36 E 324,182.21 N 5,591,607.61.
+		// Zone 36 uses S-Z, third column U; row 55 mod 20 = 15, plus 5 in an
+		// even zone = 20 mod 20 = 0, A.
+		{Pt(50.4501, 30.5234), "36UUA2418291607"},
+		// Sydney, the southern hemisphere: GDAL gives zone 56S E 334,368.63
+		// N 6,250,948.35 (false northing included). Band H; zone 56 uses
+		// J-R, third column L; row 62 mod 20 = 2, plus 5 = 7, H.
+		{Pt(-33.8688, 151.2093), "56HLH3436850948"},
 	} {
 		got, err := MGRS(tt.p)
 		if err != nil || got != tt.want {

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"time"
 
 	"github.com/truce-dev/truce/internal/truce"
@@ -76,7 +77,11 @@ func (e *Entry) Key() (Key, bool) {
 		l := e.Level
 		return derivedKey("sector_level", l.Sector, l.At.UTC().Format(time.RFC3339Nano), string(l.To)), true
 	case e.Kind == KindWindow && e.Window != nil:
-		return derivedKey("silence_window", e.Window.ID, windowState(e.Window)), true
+		// The whole window: a corrected period, place or state is a new
+		// entry; the same one sent twice is not.
+		w := e.Window
+		return derivedKey("silence_window", w.ID, windowState(w), w.Name, fmt.Sprint(w.Center.Lat, w.Center.Lon, w.Radius),
+			w.Period.From.UTC().Format(time.RFC3339Nano), w.Period.Until.UTC().Format(time.RFC3339Nano)), true
 	case e.Kind == KindTrigger && e.Trigger != nil:
 		state := "cleared"
 		if e.Trigger.Fired {
