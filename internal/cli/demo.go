@@ -228,7 +228,7 @@ func sendScenario(ctx context.Context, base string, sc *sim.Scenario, tokens map
 // buildReport judges the journal at db afresh and reports the day
 // [date, cutoff).
 func buildReport(ctx context.Context, db string, a *truce.Agreement, date, cutoff time.Time) (*report.Report, *engine.Engine, error) {
-	st, err := sqlite.Open(ctx, db, sqlite.Options{Now: time.Now})
+	st, err := openStore(ctx, db, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -267,24 +267,26 @@ func buildReport(ctx context.Context, db string, a *truce.Agreement, date, cutof
 	return rep, eng, st.Close()
 }
 
-// writeReport writes rep in format (html, md, json or pdf) to path ("-" for
-// standard output is handled by the caller).
-func writeReport(rep *report.Report, format, path string) error {
-	var buf bytes.Buffer
-	var err error
+// renderReport writes rep to w in a text format: html, md or json.
+func renderReport(rep *report.Report, format string, w io.Writer) error {
 	switch format {
-	case "pdf":
-		return writePDF(rep, path)
 	case "html":
-		err = rep.HTML(&buf)
+		return rep.HTML(w)
 	case "md":
-		err = rep.Markdown(&buf)
+		return rep.Markdown(w)
 	case "json":
-		err = rep.JSON(&buf)
-	default:
-		return usagef("--format %q: want html, md, json or pdf", format)
+		return rep.JSON(w)
 	}
-	if err != nil {
+	return usagef("--format %q: want html, md, json or pdf", format)
+}
+
+// writeReport writes rep in format (html, md, json or pdf) to path.
+func writeReport(rep *report.Report, format, path string) error {
+	if format == "pdf" {
+		return writePDF(rep, path)
+	}
+	var buf bytes.Buffer
+	if err := renderReport(rep, format, &buf); err != nil {
 		return err
 	}
 	return writeFileAtomic(path, buf.Bytes())
@@ -334,9 +336,6 @@ func reportCmd(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := os.Stat(*db); err != nil {
-			return invalidError{fmt.Errorf("%s: no such database", *db)}
-		}
 		rep, _, err := buildReport(ctx, *db, a, day, until)
 		if err != nil {
 			return err
@@ -349,13 +348,7 @@ func reportCmd(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			if *format == "pdf" {
 				return usagef("a PDF needs a file: give -o FILE")
 			}
-			switch *format {
-			case "html":
-				return rep.HTML(s.out)
-			case "md":
-				return rep.Markdown(s.out)
-			}
-			return rep.JSON(s.out)
+			return renderReport(rep, *format, s.out)
 		}
 		if err := writeReport(rep, *format, path); err != nil {
 			return err

@@ -453,11 +453,8 @@ func (e *Engine) cursorOf(incident string) Cursor {
 	return Cursor{}
 }
 
-// Sectors returns every sector's level as of the newest entry applied.
-func (e *Engine) Sectors() []truce.SectorLevel { return e.SectorsAt(time.Time{}) }
-
 // SectorsAt returns every sector's level as of now, or as of the newest
-// entry applied if that is later: violations leave their windows with the
+// entry applied if that is later (a zero now: as of that entry): violations leave their windows with the
 // passing of time, whether or not anything new is reported. It changes
 // nothing the engine journals: level changes are journaled as of the
 // recording times of entries.

@@ -75,7 +75,7 @@ func TestRunnerRestart(t *testing.T) {
 	}
 	admin := truce.Principal{Org: "coalition", Kind: truce.OrgCoalition, Role: truce.RoleAdmin}
 	liveRecs, _ := live.Incidents(IncidentQuery{Viewer: admin, Limit: 1000})
-	liveSectors := live.Sectors()
+	liveSectors := live.SectorsAt(time.Time{})
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestRunnerRestart(t *testing.T) {
 			break
 		}
 	}
-	if got, want := again.Sectors(), liveSectors; len(got) != len(want) || got[0].Level != want[0].Level || got[1].Level != want[1].Level {
+	if got, want := again.SectorsAt(time.Time{}), liveSectors; len(got) != len(want) || got[0].Level != want[0].Level || got[1].Level != want[1].Level {
 		t.Errorf("sectors after the restart %+v, live %+v", got, want)
 	}
 

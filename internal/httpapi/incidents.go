@@ -52,20 +52,25 @@ type renewedAggression struct {
 
 // judging returns the engine, or answers 503 and returns nil when the
 // server has none.
-func (s *Server) judging(w http.ResponseWriter) *engine.Engine {
+// judging returns the caller and the engine when the caller may do what
+// (allowed) and there is an engine; otherwise it answers the request (403
+// or 503) and returns a nil engine.
+func (s *Server) judging(w http.ResponseWriter, r *http.Request, allowed func(truce.Principal) bool, what string) (truce.Principal, *engine.Engine) {
+	p := principalOf(r)
+	if !allowed(p) {
+		forbidden(w, p, what)
+		return p, nil
+	}
 	if s.cfg.Engine == nil {
 		writeErrorMessage(w, http.StatusServiceUnavailable, noAgreement)
 	}
-	return s.cfg.Engine
+	return p, s.cfg.Engine
 }
 
+func canRead(p truce.Principal) bool { return p.CanRead() }
+
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
-	p := principalOf(r)
-	if !p.CanRead() {
-		forbidden(w, p, "read incidents")
-		return
-	}
-	eng := s.judging(w)
+	p, eng := s.judging(w, r, canRead, "read incidents")
 	if eng == nil {
 		return
 	}
@@ -87,12 +92,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
-	p := principalOf(r)
-	if !p.CanRead() {
-		forbidden(w, p, "read incidents")
-		return
-	}
-	eng := s.judging(w)
+	p, eng := s.judging(w, r, canRead, "read incidents")
 	if eng == nil {
 		return
 	}
@@ -106,12 +106,7 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listViolations(w http.ResponseWriter, r *http.Request) {
-	p := principalOf(r)
-	if !p.CanRead() {
-		forbidden(w, p, "read violations")
-		return
-	}
-	eng := s.judging(w)
+	p, eng := s.judging(w, r, canRead, "read violations")
 	if eng == nil {
 		return
 	}
@@ -137,12 +132,7 @@ func (s *Server) listViolations(w http.ResponseWriter, r *http.Request) {
 var levelMarking = truce.Marking{TLP: truce.TLPGreen}
 
 func (s *Server) listSectors(w http.ResponseWriter, r *http.Request) {
-	p := principalOf(r)
-	if !p.CanSee(levelMarking, "") {
-		forbidden(w, p, "read sector levels (TLP:GREEN)")
-		return
-	}
-	eng := s.judging(w)
+	_, eng := s.judging(w, r, func(p truce.Principal) bool { return p.CanSee(levelMarking, "") }, "read sector levels (TLP:GREEN)")
 	if eng == nil {
 		return
 	}
