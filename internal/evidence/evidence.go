@@ -15,14 +15,25 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// A HashStore keeps the tree's stored hashes durably, at the storage indexes
-// of [tlog.StoredHashIndex]. It is append-only: the stored hashes of a tree
-// of n leaves are exactly the indexes 0..[tlog.StoredHashCount](n)-1.
-type HashStore interface {
+// A Tree is read access to a Merkle tree's stored hashes, at the storage
+// indexes of [tlog.StoredHashIndex]: the stored hashes of a tree of n
+// leaves are exactly the indexes 0..[tlog.StoredHashCount](n)-1. A tree
+// only grows; what it has returned never changes. The SQLite store is one
+// (it writes the hashes in the journal's own commits); [MemStore] is
+// another.
+type Tree interface {
 	// ReadHashes returns the hashes at the given storage indexes, in the
 	// order given. It is a [tlog.HashReader]. An index not yet written is
 	// an error.
 	ReadHashes(indexes []int64) ([]tlog.Hash, error)
+	// TreeSize returns the number of leaves, which is [SizeForHashCount]
+	// of the number of hashes held.
+	TreeSize() int64
+}
+
+// A HashStore is a [Tree] that [Log.Append] can write to.
+type HashStore interface {
+	Tree
 	// WriteHashes stores hashes at the storage indexes start,
 	// start+1, ... in order. The log calls it once per append with
 	// start = StoredHashIndex(0, n) = StoredHashCount(n) for the current
@@ -31,9 +42,6 @@ type HashStore interface {
 	// all or nothing, and refuse a start other than the number of hashes
 	// it holds.
 	WriteHashes(start int64, hashes []tlog.Hash) error
-	// Size returns the number of leaves, which is [SizeForHashCount] of
-	// the number of hashes held.
-	Size() int64
 }
 
 // SizeForHashCount returns the number of leaves n of a tree that has
@@ -98,8 +106,8 @@ func (m *MemStore) WriteHashes(start int64, hashes []tlog.Hash) error {
 	return nil
 }
 
-// Size implements [HashStore].
-func (m *MemStore) Size() int64 {
+// TreeSize implements [Tree].
+func (m *MemStore) TreeSize() int64 {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return m.size
@@ -110,11 +118,14 @@ func (m *MemStore) Size() int64 {
 // It is safe for concurrent use; appends are serialised.
 type Log struct {
 	mu sync.RWMutex
-	hs HashStore
+	hs Tree
 }
 
-// New returns the log kept in hs, at the size hs holds.
-func New(hs HashStore) *Log { return &Log{hs: hs} }
+// New returns the log kept in t, at the size t holds. Append needs t to be
+// a [HashStore]; a tree that another component appends to (the SQLite
+// store, in the journal's commits) serves proofs, tiles and checkpoints
+// only.
+func New(t Tree) *Log { return &Log{hs: t} }
 
 // Append adds the canonical bytes of journal entries, in seq order: the
 // first becomes leaf Size(), that is the entry with seq Size()+1. The
@@ -134,13 +145,36 @@ func (l *Log) AppendLeafHashes(leaves []tlog.Hash) error {
 	if len(leaves) == 0 {
 		return nil
 	}
+	hs, ok := l.hs.(HashStore)
+	if !ok {
+		return errors.New("evidence: append: the log's tree is read-only here")
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	n := l.hs.Size()
+	n := hs.TreeSize()
+	pending, err := StoredHashes(n, leaves, hs)
+	if err != nil {
+		return err
+	}
+	if err := hs.WriteHashes(tlog.StoredHashIndex(0, n), pending); err != nil {
+		return fmt.Errorf("evidence: appending leaves %d..%d: %w", n, n+int64(len(leaves))-1, err)
+	}
+	if got, want := hs.TreeSize(), n+int64(len(leaves)); got != want {
+		return fmt.Errorf("evidence: store holds %d leaves after appending up to %d", got, want)
+	}
+	return nil
+}
+
+// StoredHashes returns the stored hashes to write, from storage index
+// [tlog.StoredHashIndex](0, n) on, to grow a tree of n leaves by the
+// given leaf hashes; r reads the tree's existing stored hashes (only those
+// on its right edge are read). It is how a store appends to the tree in
+// its own transaction.
+func StoredHashes(n int64, leaves []tlog.Hash, r tlog.HashReader) ([]tlog.Hash, error) {
 	start := tlog.StoredHashIndex(0, n)
 	pending := make([]tlog.Hash, 0, 2*len(leaves)+64)
 	var old []int64 // scratch for indexes read from the store
-	r := tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
+	pr := tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
 		out := make([]tlog.Hash, len(indexes))
 		old = old[:0]
 		for _, x := range indexes {
@@ -151,7 +185,7 @@ func (l *Log) AppendLeafHashes(leaves []tlog.Hash) error {
 		var got []tlog.Hash
 		if len(old) > 0 {
 			var err error
-			if got, err = l.hs.ReadHashes(old); err != nil {
+			if got, err = r.ReadHashes(old); err != nil {
 				return nil, err
 			}
 			if len(got) != len(old) {
@@ -171,19 +205,13 @@ func (l *Log) AppendLeafHashes(leaves []tlog.Hash) error {
 		return out, nil
 	})
 	for i, h := range leaves {
-		hashes, err := tlog.StoredHashesForRecordHash(n+int64(i), h, r)
+		hashes, err := tlog.StoredHashesForRecordHash(n+int64(i), h, pr)
 		if err != nil {
-			return fmt.Errorf("evidence: appending leaf %d: %w", n+int64(i), err)
+			return nil, fmt.Errorf("evidence: appending leaf %d: %w", n+int64(i), err)
 		}
 		pending = append(pending, hashes...)
 	}
-	if err := l.hs.WriteHashes(start, pending); err != nil {
-		return fmt.Errorf("evidence: appending leaves %d..%d: %w", n, n+int64(len(leaves))-1, err)
-	}
-	if got, want := l.hs.Size(), n+int64(len(leaves)); got != want {
-		return fmt.Errorf("evidence: store holds %d leaves after appending up to %d", got, want)
-	}
-	return nil
+	return pending, nil
 }
 
 // Size returns the number of leaves, which is the seq of the last entry
@@ -191,7 +219,7 @@ func (l *Log) AppendLeafHashes(leaves []tlog.Hash) error {
 func (l *Log) Size() int64 {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return l.hs.Size()
+	return l.hs.TreeSize()
 }
 
 // Root returns the root hash of the whole tree (RFC 6962's for the empty
@@ -199,7 +227,7 @@ func (l *Log) Size() int64 {
 func (l *Log) Root() (tlog.Hash, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return tlog.TreeHash(l.hs.Size(), l.hs)
+	return tlog.TreeHash(l.hs.TreeSize(), l.hs)
 }
 
 // RootAt returns the root hash of the tree of the first size leaves, for
@@ -207,8 +235,8 @@ func (l *Log) Root() (tlog.Hash, error) {
 func (l *Log) RootAt(size int64) (tlog.Hash, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if size < 0 || size > l.hs.Size() {
-		return tlog.Hash{}, fmt.Errorf("evidence: no tree of size %d (log has %d leaves)", size, l.hs.Size())
+	if size < 0 || size > l.hs.TreeSize() {
+		return tlog.Hash{}, fmt.Errorf("evidence: no tree of size %d (log has %d leaves)", size, l.hs.TreeSize())
 	}
 	return tlog.TreeHash(size, l.hs)
 }
@@ -219,8 +247,8 @@ func (l *Log) RootAt(size int64) (tlog.Hash, error) {
 func (l *Log) InclusionProof(index, size int64) (tlog.RecordProof, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if index < 0 || index >= size || size > l.hs.Size() {
-		return nil, fmt.Errorf("evidence: no leaf %d in a tree of size %d (log has %d leaves)", index, size, l.hs.Size())
+	if index < 0 || index >= size || size > l.hs.TreeSize() {
+		return nil, fmt.Errorf("evidence: no leaf %d in a tree of size %d (log has %d leaves)", index, size, l.hs.TreeSize())
 	}
 	return tlog.ProveRecord(size, index, l.hs)
 }
@@ -231,8 +259,8 @@ func (l *Log) InclusionProof(index, size int64) (tlog.RecordProof, error) {
 func (l *Log) ConsistencyProof(oldSize, newSize int64) (tlog.TreeProof, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	if oldSize < 1 || oldSize > newSize || newSize > l.hs.Size() {
-		return nil, fmt.Errorf("evidence: no consistency proof from size %d to %d (log has %d leaves)", oldSize, newSize, l.hs.Size())
+	if oldSize < 1 || oldSize > newSize || newSize > l.hs.TreeSize() {
+		return nil, fmt.Errorf("evidence: no consistency proof from size %d to %d (log has %d leaves)", oldSize, newSize, l.hs.TreeSize())
 	}
 	return tlog.ProveTree(newSize, oldSize, l.hs)
 }
@@ -243,7 +271,7 @@ func (l *Log) ConsistencyProof(oldSize, newSize int64) (tlog.TreeProof, error) {
 func (l *Log) ReadTile(t tlog.Tile) ([]byte, error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	n := l.hs.Size()
+	n := l.hs.TreeSize()
 	if t.H < 1 || t.H > 30 || t.L < 0 || t.N < 0 || t.W < 1 || t.W > 1<<t.H {
 		return nil, fmt.Errorf("evidence: invalid hash tile %+v", t)
 	}
@@ -285,7 +313,7 @@ func (l *Log) Checkpoint(origin string, signer note.Signer) ([]byte, error) {
 		return nil, fmt.Errorf("evidence: signing key is named %q, not the origin %q", signer.Name(), origin)
 	}
 	l.mu.RLock()
-	size := l.hs.Size()
+	size := l.hs.TreeSize()
 	root, err := tlog.TreeHash(size, l.hs)
 	l.mu.RUnlock()
 	if err != nil {

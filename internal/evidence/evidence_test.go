@@ -523,7 +523,7 @@ func TestMemStoreRefusals(t *testing.T) {
 	if err := m.WriteHashes(0, make([]tlog.Hash, 2)); err == nil {
 		t.Error("write not ending on a leaf accepted") // 1 leaf = 1 hash, 2 leaves = 3
 	}
-	if m.Size() != 0 {
+	if m.TreeSize() != 0 {
 		t.Fatal("refused writes changed the store")
 	}
 	if _, err := m.ReadHashes([]int64{0}); err == nil {
