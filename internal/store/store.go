@@ -21,6 +21,12 @@
 //     them from it and yields the same tables.
 //   - Translate driver errors: truce.ErrNotFound for a missing record; no
 //     driver type escapes the backend.
+//   - Keep the evidence log's Merkle tree (internal/evidence) over the
+//     journal's canonical entry bytes in the same transactions as the
+//     journal: after a commit, TreeSize equals the head and the stored
+//     hashes are those tlog computes from the entries' bytes. The tree is a
+//     projection: Rebuild recomputes it. Signed checkpoints are kept as
+//     they were signed and are never rebuilt.
 //   - Be safe for concurrent use. Another process may append to the same
 //     database between two Appends (truce token create beside truce serve):
 //     sequence numbers and duplicate detection stay right.
@@ -32,6 +38,7 @@ import (
 
 	"github.com/truce-dev/truce/internal/journal"
 	"github.com/truce-dev/truce/internal/truce"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // Store is a journal with its projections.
@@ -39,6 +46,7 @@ type Store interface {
 	Journal
 	Observations
 	Tokens
+	Evidence
 	// Rebuild drops every projection and recomputes it from the journal.
 	Rebuild(ctx context.Context) error
 	// Close waits for commits in flight and releases the database.
@@ -59,6 +67,33 @@ type Journal interface {
 	// 0: no limit). raw is the entry's canonical encoding; both are valid
 	// only during the call.
 	Entries(ctx context.Context, after uint64, limit int, fn func(e *journal.Entry, raw []byte) error) error
+}
+
+// Evidence is the evidence log's share of the store: the Merkle tree over
+// the journal (an evidence.Tree), the journal's raw rows for verifiers, and
+// the checkpoints signed over the tree.
+type Evidence interface {
+	// ReadHashes returns the tree's stored hashes at the given storage
+	// indexes (tlog.StoredHashIndex layout), in order; a tlog.HashReader.
+	ReadHashes(indexes []int64) ([]tlog.Hash, error)
+	// TreeSize returns the number of leaves: the seq of the last entry
+	// this process has seen committed (leaf i is the entry with seq i+1).
+	TreeSize() int64
+	// SyncTree brings the tree up to the entries other processes committed
+	// since this one last did, and returns its size.
+	SyncTree(ctx context.Context) (int64, error)
+	// RawEntries calls fn with the sequence number and stored bytes of
+	// each journal row with after < seq, in seq order, without decoding
+	// or checking them (verifiers look for tampering themselves), until
+	// fn returns an error (returned as is) or limit rows were passed
+	// (limit 0: no limit). raw is valid only during the call.
+	RawEntries(ctx context.Context, after uint64, limit int, fn func(seq uint64, raw []byte) error) error
+	// SaveCheckpoint keeps a signed checkpoint of the tree of size leaves.
+	// Saving the same note again does nothing; a different note for a
+	// size already signed is truce.ErrConflict.
+	SaveCheckpoint(ctx context.Context, size int64, note []byte) error
+	// Checkpoints calls fn for each checkpoint kept, in size order.
+	Checkpoints(ctx context.Context, fn func(size int64, note []byte) error) error
 }
 
 // Outcome is what Append did with one entry.

@@ -61,6 +61,9 @@ func (d *DB) exclusive(ctx context.Context, op func(ctx context.Context, c *sql.
 }
 
 func (d *DB) send(ctx context.Context, r *request) error {
+	if d.readOnly {
+		return errReadOnly
+	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if d.closed {
@@ -128,6 +131,7 @@ type writer struct {
 	head uint64                 // the last seq it knows of
 	keys map[journal.Key]uint64 // idempotency key -> seq of the entry that holds it
 	ins  *inserter
+	tw   treeWriter // the evidence log's tree, grown in each commit
 
 	// reused from commit to commit
 	pending map[journal.Key]uint64
@@ -144,13 +148,14 @@ type written struct {
 	start, end int // of its encoding in buf
 }
 
-func newWriter(c *sql.Conn, opts Options) *writer {
+func newWriter(c *sql.Conn, opts Options, t *tree) *writer {
 	return &writer{
 		conn:    c,
 		opts:    opts,
 		keys:    map[journal.Key]uint64{},
 		ins:     newInserter(c),
 		pending: map[journal.Key]uint64{},
+		tw:      treeWriter{t: t},
 	}
 }
 
@@ -203,6 +208,7 @@ func (w *writer) commit(batch []*request) {
 	defer func() {
 		if !committed {
 			_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+			w.tw.rollback()
 		}
 	}()
 	var head int64
@@ -215,6 +221,10 @@ func (w *writer) commit(batch []*request) {
 		// are kept even if this commit fails.
 		if err := w.catchUp(ctx); err != nil {
 			failAll(err)
+			return
+		}
+		if err := w.syncTree(ctx); err != nil {
+			failAll(fmt.Errorf("evidence log: %w", err))
 			return
 		}
 	}
@@ -284,6 +294,10 @@ func (w *writer) commit(batch []*request) {
 		return
 	}
 	committed = true
+	if err := w.tw.commit(); err != nil {
+		// Cannot happen: the hashes were computed on the tree as it is.
+		panic(fmt.Sprintf("sqlite: evidence log out of step after a commit: %v", err))
+	}
 	for k, s := range w.pending {
 		w.keys[k] = s
 	}
@@ -312,6 +326,16 @@ func (w *writer) insert(ctx context.Context) error {
 	w.jrows = rows
 	if err := w.ins.insert(ctx, "journal", journalCols, rows); err != nil {
 		return fmt.Errorf("insert journal: %w", err)
+	}
+	if n := w.tw.size(); n != int64(w.written[0].e.Seq)-1 {
+		return fmt.Errorf("evidence log has %d leaves, but the commit starts at entry %d", n, w.written[0].e.Seq)
+	}
+	raws := make([][]byte, len(w.written))
+	for i, x := range w.written {
+		raws[i] = w.buf[x.start:x.end]
+	}
+	if err := w.tw.add(ctx, w.conn, raws); err != nil {
+		return fmt.Errorf("evidence log: %w", err)
 	}
 	return w.proj.insert(ctx, w.ins, "")
 }

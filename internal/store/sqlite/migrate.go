@@ -66,6 +66,23 @@ func schemaVersion(ctx context.Context, c *sql.Conn) (int, error) {
 	return v, err
 }
 
+// checkSchema reports whether the database is at this program's schema
+// version, for a read-only open that may not migrate it.
+func checkSchema(ctx context.Context, c *sql.Conn) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	v, err := schemaVersion(ctx, c)
+	if err != nil {
+		return fmt.Errorf("no schema: %w", err)
+	}
+	if v != len(ms) {
+		return fmt.Errorf("database schema version %d, not this program's %d: open it once with truce serve or truce rebuild to migrate it", v, len(ms))
+	}
+	return nil
+}
+
 // migrate brings the schema of the database to version target (len of the
 // embedded steps when target < 0), up or down, in one immediate
 // transaction, so that two processes opening a new file do not both apply

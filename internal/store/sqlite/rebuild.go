@@ -3,11 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 
+	"github.com/truce-dev/truce/internal/evidence"
 	"github.com/truce-dev/truce/internal/journal"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // replayChunk is how many journal rows replay decodes per batch.
@@ -26,7 +29,15 @@ func (d *DB) Rebuild(ctx context.Context) error {
 			}
 			if err != nil {
 				_, _ = c.ExecContext(context.Background(), "ROLLBACK")
+				// The tree as the database still holds it.
+				d.w.tw.rollback()
+				d.tree.reset()
+				if lerr := loadTree(context.Background(), c, &d.tree); lerr != nil {
+					err = errors.Join(err, lerr)
+				}
+				return
 			}
+			err = d.w.tw.commit()
 		}()
 		// The secondary indexes are dropped and made again after: that is
 		// faster than keeping them up to date row by row.
@@ -56,7 +67,12 @@ func (d *DB) Rebuild(ctx context.Context) error {
 				return err
 			}
 		}
-		return nil
+		// The evidence log's tree, from the journal's bytes.
+		if _, err := c.ExecContext(ctx, "DELETE FROM log_hashes"); err != nil {
+			return err
+		}
+		d.tree.reset()
+		return d.w.tw.extend(ctx, c, head)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: rebuild: %w", err)
@@ -262,6 +278,65 @@ func (d *DB) VerifyProjections(ctx context.Context) (err error) {
 	for _, t := range projectionTables {
 		if _, err := c.ExecContext(ctx, "DROP TABLE temp.verify_"+t.name); err != nil {
 			return err
+		}
+	}
+	return verifyTree(ctx, c, head)
+}
+
+// verifyTree recomputes the evidence log's tree from the journal's entries
+// up to head, on c's snapshot, and compares it with log_hashes.
+func verifyTree(ctx context.Context, c *sql.Conn, head uint64) error {
+	var stored tree
+	if err := loadTree(ctx, c, &stored); err != nil {
+		return fmt.Errorf("log_hashes: %w", err)
+	}
+	if stored.size != int64(head) {
+		return fmt.Errorf("log_hashes: the tree has %d leaves, the journal %d entries", stored.size, head)
+	}
+	ms := evidence.NewMemStore()
+	l := evidence.New(ms)
+	var raws [][]byte
+	var after int64
+	for after < int64(head) {
+		raws = raws[:0]
+		rows, err := c.QueryContext(ctx, "SELECT seq, entry FROM journal WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?", after, int64(head), backfillChunk)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var seq int64
+			var raw []byte
+			if err := rows.Scan(&seq, &raw); err != nil {
+				rows.Close()
+				return err
+			}
+			if seq != after+1 {
+				rows.Close()
+				return fmt.Errorf("journal: entry %d is missing", after+1)
+			}
+			after = seq
+			raws = append(raws, raw)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if err := l.Append(raws); err != nil {
+			return err
+		}
+	}
+	idx := make([]int64, len(stored.hashes))
+	for i := range idx {
+		idx[i] = int64(i)
+	}
+	want, err := ms.ReadHashes(idx)
+	if err != nil {
+		return err
+	}
+	for i, h := range stored.hashes {
+		if h != want[i] {
+			level, n := tlog.SplitStoredHashIndex(int64(i))
+			return fmt.Errorf("log_hashes: stored hash %d (level %d, node %d) is %s, the journal's is %s", i, level, n, h, want[i])
 		}
 	}
 	return nil

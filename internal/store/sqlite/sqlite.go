@@ -41,6 +41,10 @@ type Options struct {
 	// entries of one Append are never split: an Append larger than MaxBatch
 	// is committed alone.
 	MaxBatch int
+	// ReadOnly opens the database to read it as it is, for verifiers: no
+	// migration (the schema must be current), no catching up of the
+	// evidence log's tree, and Append, Rebuild and SaveCheckpoint fail.
+	ReadOnly bool
 }
 
 // DefaultMaxBatch is Options.MaxBatch when zero.
@@ -74,7 +78,9 @@ type DB struct {
 	queue  chan *request
 	done   chan struct{} // closed when the writer has stopped
 
-	w *writer // owned by the writer goroutine
+	w        *writer // owned by the writer goroutine
+	tree     tree    // the evidence log's stored hashes, mirroring log_hashes
+	readOnly bool
 }
 
 var (
@@ -84,6 +90,8 @@ var (
 
 // ErrClosed is returned by calls on a closed DB.
 var ErrClosed = errors.New("sqlite: database is closed")
+
+var errReadOnly = errors.New("the database is open read-only")
 
 // Open opens (creating it if missing) the database file at path with the
 // pragmas of DSN, brings its schema up to date and loads the in-memory
@@ -122,23 +130,40 @@ func New(ctx context.Context, h *sql.DB, opts Options) (*DB, error) {
 		c.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
+	d := &DB{
+		db:       h,
+		opts:     opts,
+		queue:    make(chan *request, 4096),
+		done:     make(chan struct{}),
+		readOnly: opts.ReadOnly,
+	}
+	if opts.ReadOnly {
+		if err := checkSchema(ctx, c); err != nil {
+			return fail("open read-only", err)
+		}
+		if err := loadTree(ctx, c, &d.tree); err != nil {
+			return fail("open read-only", err)
+		}
+		d.w = newWriter(c, opts, &d.tree)
+		close(d.done)
+		return d, nil
+	}
 	if _, err := c.ExecContext(ctx, "PRAGMA synchronous = FULL"); err != nil {
 		return fail("set synchronous", err)
 	}
 	if err := migrate(ctx, c, -1); err != nil {
 		return fail("migrate", err)
 	}
-	w := newWriter(c, opts)
+	w := newWriter(c, opts, &d.tree)
 	if err := w.catchUp(ctx); err != nil {
 		return fail("load keys", err)
 	}
-	d := &DB{
-		db:    h,
-		opts:  opts,
-		queue: make(chan *request, 4096),
-		done:  make(chan struct{}),
-		w:     w,
+	// The evidence log's tree, computed for entries that lack it (a
+	// database from before it, or written by an older program).
+	if err := w.inTx(ctx, func() error { return w.syncTree(ctx) }); err != nil {
+		return fail("evidence log", err)
 	}
+	d.w = w
 	go d.run()
 	return d, nil
 }
@@ -157,8 +182,10 @@ func (d *DB) Close() error {
 	<-d.done
 	ctx := context.Background()
 	var errs []error
-	if _, err := d.w.conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
-		errs = append(errs, fmt.Errorf("sqlite: close: checkpoint: %w", err))
+	if !d.readOnly {
+		if _, err := d.w.conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			errs = append(errs, fmt.Errorf("sqlite: close: checkpoint: %w", err))
+		}
 	}
 	d.w.closeStmts()
 	if err := d.w.conn.Close(); err != nil {

@@ -77,16 +77,20 @@ func TestMigrations(t *testing.T) {
 		}
 		return strings.Join(names, " ")
 	}
-	const all = "journal observations observations_time schema_migrations tokens"
+	const (
+		v1  = "journal observations observations_time schema_migrations tokens"
+		all = "journal log_checkpoints log_hashes observations observations_time schema_migrations tokens"
+	)
 	for _, step := range []struct {
 		target  int
 		version int
 		tables  string
 	}{
-		{-1, 1, all},
+		{-1, 2, all},
 		{0, 0, "schema_migrations"},
-		{-1, 1, all},
-		{1, 1, all},
+		{-1, 2, all},
+		{1, 1, v1},
+		{2, 2, all},
 	} {
 		if err := migrate(bg, c, step.target); err != nil {
 			t.Fatalf("migrate to %d: %v", step.target, err)
@@ -175,6 +179,17 @@ func TestTwoWriters(t *testing.T) {
 			t.Fatalf("journal seqs: got %v, want 1..%d", seqs, len(seqs))
 		}
 	}
+	// Each process's evidence log covers the other's entries once synced.
+	want := independentRoot(t, a)
+	for name, db := range map[string]*DB{"a": a, "b": b} {
+		n, err := db.SyncTree(bg)
+		if err != nil || n != 25 {
+			t.Errorf("%s: sync tree: got %d, %v, want 25", name, n, err)
+		}
+		if got := treeRoot(t, db); got != want {
+			t.Errorf("%s: tree root %s, want %s", name, got, want)
+		}
+	}
 }
 
 func TestCommitted(t *testing.T) {
@@ -257,6 +272,8 @@ func TestVerifyFindsCorruption(t *testing.T) {
 		{"UPDATE observations SET category = 'mine' WHERE id = 4", "observations: row (id=4, "},
 		{"DELETE FROM observations WHERE id = 6", "observations: row (id=6, "},
 		{"INSERT INTO tokens VALUES (x'00', 99, 'x', 'GBR', 'nation', 'viewer', '', 0)", "tokens: row (hash=x'00', seq=99"},
+		// The second leaf's hash (storage index 1) of the evidence log.
+		{"UPDATE log_hashes SET hashes = CAST(substr(hashes, 1, 32) || zeroblob(32) || substr(hashes, 65) AS BLOB) WHERE start = 0", "log_hashes: stored hash 1 (level 0, node 1) is "},
 	} {
 		if _, err := db.db.ExecContext(bg, c.corrupt); err != nil {
 			t.Fatal(err)
@@ -334,6 +351,13 @@ func TestV1Fixture(t *testing.T) {
 	}
 	if err := db.VerifyProjections(bg); err != nil {
 		t.Error(err)
+	}
+	// The evidence log was computed for the entries of before it.
+	if n := db.TreeSize(); n != 4 {
+		t.Errorf("tree size after upgrade: got %d, want 4", n)
+	}
+	if got, want := treeRoot(t, db), independentRoot(t, db); got != want {
+		t.Errorf("tree root after upgrade: got %s, want %s", got, want)
 	}
 	out, err := db.Append(bg, []journal.Entry{obs("a", "1", 0, 0), obs("a", "5", 0, 0)})
 	if want := []store.Outcome{{Seq: 1, Duplicate: true}, {Seq: 5}}; err != nil || !reflect.DeepEqual(out, want) {

@@ -6,8 +6,9 @@
 // detection within an Append, across Appends and across a reopen, failed
 // Appends that write nothing and consume no sequence number, canonical
 // journal bytes, every observation filter and cursor pagination, marking
-// visibility against a table written by hand, tokens, and Rebuild (and
-// VerifyProjections for a store.Verifier).
+// visibility against a table written by hand, tokens, Rebuild (and
+// VerifyProjections for a store.Verifier), and the evidence log's tree
+// against the one golang.org/x/mod/sumdb/tlog computes from the raw rows.
 //
 // Time comes from a fake clock and randomness from a seeded source, so a
 // failure repeats.
@@ -49,6 +50,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"Visibility", testVisibility},
 		{"Tokens", testTokens},
 		{"Rebuild", testRebuild},
+		{"Evidence", testEvidence},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, s) })
 	}
