@@ -306,16 +306,18 @@ func NewKey(rand io.Reader, origin string) (signerKey, verifierKey string, err e
 // tlog-checkpoint body "<origin>\n<size>\n<base64 root>\n" signed by
 // signer as a C2SP signed note. The signer's key name must be origin.
 func (l *Log) Checkpoint(origin string, signer note.Signer) ([]byte, error) {
+	return l.checkpointAt(l.Size(), origin, signer)
+}
+
+// checkpointAt signs the checkpoint of the tree of the first size leaves.
+func (l *Log) checkpointAt(size int64, origin string, signer note.Signer) ([]byte, error) {
 	if err := checkOrigin(origin); err != nil {
 		return nil, err
 	}
 	if signer.Name() != origin {
 		return nil, fmt.Errorf("evidence: signing key is named %q, not the origin %q", signer.Name(), origin)
 	}
-	l.mu.RLock()
-	size := l.hs.TreeSize()
-	root, err := tlog.TreeHash(size, l.hs)
-	l.mu.RUnlock()
+	root, err := l.RootAt(size)
 	if err != nil {
 		return nil, err
 	}
