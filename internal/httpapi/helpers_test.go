@@ -21,6 +21,7 @@ import (
 	"github.com/truce-dev/truce/internal/agreement"
 	"github.com/truce-dev/truce/internal/auth"
 	"github.com/truce-dev/truce/internal/engine"
+	"github.com/truce-dev/truce/internal/evidence"
 	"github.com/truce-dev/truce/internal/geo"
 	"github.com/truce-dev/truce/internal/journal"
 	"github.com/truce-dev/truce/internal/store/sqlite"
@@ -101,7 +102,12 @@ func startEnv(t testing.TB, judging bool, edit func(*Config), hooks ...func(*Ser
 		runDone = make(chan error, 1)
 		go func() { runDone <- e.run.Run(ctx) }()
 	}
+	key, err := evidence.LoadOrCreateKey(evidence.KeyPath(e.path), "truce.test/log", rand.Reader)
+	if err != nil {
+		t.Fatalf("key: %v", err)
+	}
 	cfg := Config{
+		Notary:   evidence.NewNotary(evidence.New(e.db), key, e.db),
 		Store:    e.db,
 		Feed:     e.feed,
 		Now:      testClock,

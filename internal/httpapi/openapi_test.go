@@ -51,15 +51,18 @@ func TestOpenAPIRoutes(t *testing.T) {
 		}
 	}
 	for _, rt := range routeTable() {
-		served = append(served, rt.pattern())
-		op := doc.Paths.Find(rt.path).GetOperation(rt.method)
+		// The document writes a wildcard {path...} as {path}.
+		path := strings.ReplaceAll(rt.path, "...}", "}")
+		served = append(served, rt.method+" "+path)
+		op := doc.Paths.Find(path).GetOperation(rt.method)
 		if op == nil {
 			continue
 		}
 		// Routes without a token say so: security [] overrides the
 		// document's bearerAuth.
-		public := op.Security != nil && len(*op.Security) == 0
-		if public == rt.auth {
+		// security [{}, bearerAuth] makes the token optional.
+		public := op.Security != nil && (len(*op.Security) == 0 || slices.ContainsFunc(*op.Security, func(r openapi3.SecurityRequirement) bool { return len(r) == 0 }))
+		if public == rt.auth || rt.optional && (op.Security == nil || len(*op.Security) == 0) {
 			t.Errorf("%s: the document says it needs a token: %v; the server: %v", rt.pattern(), !public, rt.auth)
 		}
 	}
@@ -157,6 +160,17 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"post viewer", post(viewer, "application/json", jsonOne), 403, false},
 
 		{"list", get(viewer, "/api/v1/observations"), 200, false},
+		{"checkpoint", get("", "/api/v1/log/checkpoint"), 200, false},
+		{"checkpoint with token", get(viewer, "/api/v1/log/checkpoint"), 200, false},
+		{"checkpoint unknown token", get(unknown, "/api/v1/log/checkpoint"), 401, false},
+		{"log entries", get(viewer, "/api/v1/log/entries?start=0&end=5"), 200, false},
+		{"log entries public", get("", "/api/v1/log/entries?end=3"), 200, false},
+		{"log entries bad start", get("", "/api/v1/log/entries?start=-1"), 400, true},
+		{"inclusion", get("", "/api/v1/log/proof/inclusion?index=1"), 200, false},
+		{"inclusion no leaf", get("", "/api/v1/log/proof/inclusion"), 400, false},
+		{"inclusion unknown hash", get("", "/api/v1/log/proof/inclusion?hash=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="), 404, false},
+		{"consistency", get("", "/api/v1/log/proof/consistency?from=1"), 200, false},
+		{"consistency no from", get("", "/api/v1/log/proof/consistency"), 400, true},
 		{"list filtered", get(monitor, "/api/v1/observations?from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z&bbox=37,47,39,49&category=impact,burst&category=explosion&source=mon-1&source=uav-1&limit=2"), 200, false},
 		{"list cursor", get(monitor, "/api/v1/observations?limit=1&cursor="+encodeCursor(3)), 200, false},
 		{"list bad bbox", get(monitor, "/api/v1/observations?bbox=1,2,3"), 400, false},
@@ -306,6 +320,9 @@ func TestOpenAPIConformance(t *testing.T) {
 	// Every route went down its happy path and, where it has one, an
 	// error path.
 	for _, rt := range routeTable() {
+		if strings.Contains(rt.path, "...}") {
+			continue // a wildcard the validator's router cannot match: TestLogRoutes
+		}
 		got := statuses[rt.pattern()]
 		if !slices.ContainsFunc(got, func(c int) bool { return c < 300 }) {
 			t.Errorf("%s: no successful request checked", rt.pattern())

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/truce-dev/truce/internal/engine"
+	"github.com/truce-dev/truce/internal/evidence"
 	"github.com/truce-dev/truce/internal/journal"
 	"github.com/truce-dev/truce/internal/store"
 	"github.com/truce-dev/truce/internal/truce"
@@ -65,6 +66,10 @@ type Config struct {
 	// Events carries the engine's judgements to the stream (the
 	// engine.Runner publishes into it); nil streams none.
 	Events *engine.Feed
+	// Notary signs the evidence log's checkpoints over Store's tree;
+	// nil when the server keeps no signing key (the log routes answer
+	// 503 then).
+	Notary *evidence.Notary
 }
 
 // Server serves truce's HTTP API. Make one with New.
@@ -75,6 +80,8 @@ type Server struct {
 	metrics *metrics
 
 	ingesting chan struct{} // a slot per POST of observations being decoded
+
+	leaves leafIndex // leaf hash -> index, for inclusion proofs by hash
 
 	tokensMu sync.RWMutex
 	tokens   map[[32]byte]truce.Token // cache of tokens found in the store
@@ -89,6 +96,7 @@ type Server struct {
 type route struct {
 	method, path string
 	auth         bool // needs a bearer token
+	optional     bool // takes a token, and serves the public without one
 	handle       func(s *Server, w http.ResponseWriter, r *http.Request)
 }
 
@@ -98,18 +106,23 @@ func (rt route) pattern() string { return rt.method + " " + rt.path }
 // test checks the document against it.
 func routeTable() []route {
 	return []route{
-		{http.MethodPost, "/api/v1/observations", true, (*Server).postObservations},
-		{http.MethodGet, "/api/v1/observations", true, (*Server).listObservations},
-		{http.MethodGet, "/api/v1/observations/{id}", true, (*Server).getObservation},
-		{http.MethodGet, "/api/v1/incidents", true, (*Server).listIncidents},
-		{http.MethodGet, "/api/v1/incidents/{id}", true, (*Server).getIncident},
-		{http.MethodGet, "/api/v1/violations", true, (*Server).listViolations},
-		{http.MethodGet, "/api/v1/sectors", true, (*Server).listSectors},
-		{http.MethodGet, "/api/v1/stream", true, (*Server).stream},
-		{http.MethodGet, "/api/v1/openapi.json", false, (*Server).openAPI},
-		{http.MethodGet, "/healthz", false, (*Server).healthz},
-		{http.MethodGet, "/readyz", false, (*Server).readyz},
-		{http.MethodGet, "/metrics", false, nil}, // promhttp, set in New
+		{http.MethodPost, "/api/v1/observations", true, false, (*Server).postObservations},
+		{http.MethodGet, "/api/v1/observations", true, false, (*Server).listObservations},
+		{http.MethodGet, "/api/v1/observations/{id}", true, false, (*Server).getObservation},
+		{http.MethodGet, "/api/v1/incidents", true, false, (*Server).listIncidents},
+		{http.MethodGet, "/api/v1/incidents/{id}", true, false, (*Server).getIncident},
+		{http.MethodGet, "/api/v1/violations", true, false, (*Server).listViolations},
+		{http.MethodGet, "/api/v1/sectors", true, false, (*Server).listSectors},
+		{http.MethodGet, "/api/v1/stream", true, false, (*Server).stream},
+		{http.MethodGet, "/api/v1/log/checkpoint", false, true, (*Server).getCheckpoint},
+		{http.MethodGet, "/api/v1/log/entries", false, true, (*Server).listLogEntries},
+		{http.MethodGet, "/api/v1/log/proof/inclusion", false, true, (*Server).inclusionProof},
+		{http.MethodGet, "/api/v1/log/proof/consistency", false, true, (*Server).consistencyProof},
+		{http.MethodGet, "/api/v1/log/tile/{path...}", false, true, (*Server).getTile},
+		{http.MethodGet, "/api/v1/openapi.json", false, false, (*Server).openAPI},
+		{http.MethodGet, "/healthz", false, false, (*Server).healthz},
+		{http.MethodGet, "/readyz", false, false, (*Server).readyz},
+		{http.MethodGet, "/metrics", false, false, nil}, // promhttp, set in New
 	}
 }
 
@@ -164,6 +177,8 @@ func New(cfg Config) (*Server, error) {
 		}
 		if rt.auth {
 			h = s.authenticate(h)
+		} else if rt.optional {
+			h = s.optionalAuth(h)
 		}
 		s.mux.Handle(rt.pattern(), s.instrument(rt.pattern(), h))
 	}
