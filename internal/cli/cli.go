@@ -66,6 +66,8 @@ func root() *command {
 			ingestCommand(),
 			tokenCommand(),
 			rebuildCommand(),
+			verifyCommand(),
+			logCommand(),
 			{name: "version", summary: "print the version of this build", flags: func(*flag.FlagSet) func(context.Context, *stdio, []string) error {
 				return func(_ context.Context, s *stdio, args []string) error {
 					if len(args) > 0 {

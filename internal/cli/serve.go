@@ -29,6 +29,7 @@ func serve(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 	db := fs.String("db", defaultDB, "SQLite `file` holding the journal and projections (made if missing)")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address` (host:port; port 0 picks a free one)")
 	agr := fs.String("agreement", "", "agreement `file`: reports are fused into incidents, judged against it and escalated by sector (the incidents, violations and sectors routes), and party claims must name its parties")
+	origin := fs.String("origin", "", "`name` of the evidence log in its checkpoints and signing key, made on first start beside the database (default: the existing key's, else truce.local/<agreement id>)")
 	maxBody := fs.Int64("max-body", 16<<20, "largest request body accepted, in `bytes`")
 	logLevel := fs.String("log", "info", "log `level`: debug, info, warn or error")
 	return func(ctx context.Context, s *stdio, args []string) error {
@@ -49,6 +50,7 @@ func serve(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			DB:           *db,
 			Addr:         *addr,
 			Agreement:    *agr,
+			Origin:       *origin,
 			MaxBodyBytes: *maxBody,
 			Out:          s.out,
 			Logger:       log,

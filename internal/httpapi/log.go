@@ -123,7 +123,30 @@ func (s *Server) listLogEntries(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeLogEntries(w, out)
+}
+
+// writeLogEntries writes the leaves with each entry's canonical bytes as
+// they are: a JSON encoder would escape <, > and & and the leaf hash would
+// no longer be of what the caller reads.
+func writeLogEntries(w http.ResponseWriter, out logEntries) {
+	b := fmt.Appendf(nil, `{"size":%d,"entries":[`, out.Size)
+	for i, e := range out.Entries {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = fmt.Appendf(b, `{"index":%d,"leaf_hash":%q`, e.Index, e.LeafHash)
+		if e.Entry != nil {
+			b = append(append(b, `,"entry":`...), e.Entry...)
+		}
+		b = append(b, '}')
+	}
+	b = append(b, "]}\n"...)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
 }
 
 // proof is the answer of the proof routes: hashes in base64.

@@ -25,6 +25,7 @@ import (
 	"github.com/truce-dev/truce/internal/agreement"
 	"github.com/truce-dev/truce/internal/auth"
 	"github.com/truce-dev/truce/internal/engine"
+	"github.com/truce-dev/truce/internal/evidence"
 	"github.com/truce-dev/truce/internal/httpapi"
 	"github.com/truce-dev/truce/internal/journal"
 	"github.com/truce-dev/truce/internal/store"
@@ -37,6 +38,11 @@ type Options struct {
 	DB        string // SQLite file, made if missing
 	Addr      string // listen address, host:port; port 0 picks one
 	Agreement string // agreement file; "" for none (party claims are then not checked against parties)
+	// Origin names the evidence log in its checkpoints, and its signing
+	// key (kept beside DB, made on first start). "" takes the existing
+	// key's, or else "truce.local/<agreement id>" ("truce.local/journal"
+	// without an agreement).
+	Origin string
 
 	MaxBodyBytes    int64         // request body limit; 0 for the API's default
 	ShutdownTimeout time.Duration // how long in-flight requests may take to finish; 0 for 10 s
@@ -58,6 +64,7 @@ func Run(ctx context.Context, opts Options) error {
 	var (
 		parties []truce.PartyID
 		eng     *engine.Engine
+		origin  = "truce.local/journal"
 	)
 	if opts.Agreement != "" {
 		a, err := agreement.Load(opts.Agreement)
@@ -67,6 +74,7 @@ func Run(ctx context.Context, opts Options) error {
 		for _, p := range a.Parties {
 			parties = append(parties, p.ID)
 		}
+		origin = "truce.local/" + a.ID
 		if eng, err = engine.New(engine.Config{Agreement: a}); err != nil {
 			return err
 		}
@@ -102,6 +110,11 @@ func Run(ctx context.Context, opts Options) error {
 	if err := Bootstrap(ctx, db, opts.Out, rand.Reader, time.Now()); err != nil {
 		return err
 	}
+	notary, err := Notary(db, opts.DB, opts.Origin, origin)
+	if err != nil {
+		return err
+	}
+	log.Info("evidence log", "origin", notary.Key().Origin(), "verifier_key", notary.Key().VerifierKey, "leaves", db.TreeSize())
 
 	var stopping atomic.Bool
 	reg := prometheus.NewRegistry()
@@ -111,6 +124,7 @@ func Run(ctx context.Context, opts Options) error {
 		Feed:         feed,
 		Engine:       eng,
 		Events:       events,
+		Notary:       notary,
 		Now:          time.Now,
 		Parties:      parties,
 		MaxBodyBytes: opts.MaxBodyBytes,
@@ -181,6 +195,22 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// Notary returns the signer of the checkpoints of the evidence log kept in
+// st, the database at dbPath: its key is read from beside the database, or
+// made there on first use, named origin (or, when origin is "", the
+// existing key's name, or else fallback).
+func Notary(st store.Store, dbPath, origin, fallback string) (*evidence.Notary, error) {
+	path := evidence.KeyPath(dbPath)
+	key, err := evidence.LoadOrCreateKey(path, origin, rand.Reader)
+	if err != nil && origin == "" {
+		key, err = evidence.LoadOrCreateKey(path, fallback, rand.Reader)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return evidence.NewNotary(evidence.New(st), key, st), nil
 }
 
 // Bootstrap makes an admin token for the coalition when the store has
