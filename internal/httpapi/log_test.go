@@ -138,6 +138,9 @@ func TestLogRoutes(t *testing.T) {
 		}
 	}
 	resp, body = e.do(t, request{method: "GET", path: "/api/v1/log/proof/consistency?from=100&to=" + fmt.Sprint(size)})
+	if resp.StatusCode != 200 {
+		t.Fatalf("consistency: %d %s", resp.StatusCode, body)
+	}
 	json.Unmarshal(body, &p)
 	var tp tlog.TreeProof
 	for _, s := range p.Proof {
