@@ -22,6 +22,7 @@ import (
 	"github.com/truce-dev/truce/internal/agreement"
 	"github.com/truce-dev/truce/internal/auth"
 	"github.com/truce-dev/truce/internal/engine"
+	"github.com/truce-dev/truce/internal/evidence"
 	"github.com/truce-dev/truce/internal/journal"
 	"github.com/truce-dev/truce/internal/report"
 	"github.com/truce-dev/truce/internal/server"
@@ -260,7 +261,21 @@ func buildReport(ctx context.Context, db string, a *truce.Agreement, date, cutof
 		}
 		c = next
 	}
-	rep, err := report.Build(report.Input{Agreement: a, Date: date, Cutoff: cutoff, Incidents: recs, Levels: levels, Sectors: eng.SectorsAt(cutoff), Windows: eng.Windows()})
+	// The report carries the checkpoint of the record it was made from.
+	notary, err := server.Notary(st, db, "", "truce.local/"+a.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	cp, _, err := notary.Checkpoint(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum, err := evidence.Summarize(cp)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep, err := report.Build(report.Input{Agreement: a, Date: date, Cutoff: cutoff, Incidents: recs, Levels: levels, Sectors: eng.SectorsAt(cutoff), Windows: eng.Windows(),
+		Checkpoint: &report.Checkpoint{Origin: sum.Origin, Size: sum.Size, Root: sum.Root, Note: sum.Note}})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/truce-dev/truce/internal/evidence"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +46,10 @@ func TestDemo(t *testing.T) {
 			ID, Status string
 		} `json:"windows_of_silence"`
 		Withdrawal []struct{ Party string } `json:"withdrawal_violations"`
+		Checkpoint *struct {
+			Size int64
+			Note string
+		} `json:"checkpoint"`
 	}
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
@@ -64,6 +69,21 @@ func TestDemo(t *testing.T) {
 	if !parties["UA"] || !parties["RU"] {
 		t.Errorf("withdrawal-zone violations by %v, want both UA and RU", parties)
 	}
+	// The report names the checkpoint it was made at, signed by the log's
+	// key, and the record verifies against it.
+	if rep.Checkpoint == nil {
+		t.Fatalf("the report carries no checkpoint")
+	}
+	key, err := evidence.LoadKey(evidence.KeyPath(filepath.Join(dir, "truce.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, size, _, err := evidence.VerifyCheckpoint([]byte(rep.Checkpoint.Note), key.Verifier); err != nil || size != rep.Checkpoint.Size || size < 2000 {
+		t.Errorf("the report's checkpoint: size %d (%d), %v", size, rep.Checkpoint.Size, err)
+	}
+	if code, vout, verr := run(t, "verify", "--db", filepath.Join(dir, "truce.db"), "--key", key.VerifierKey); code != 0 {
+		t.Errorf("verify the demo's database: exit %d\n%s%s", code, vout, verr)
+	}
 	if !strings.Contains(out, "daily report:") || !strings.Contains(out, "CRITICAL") {
 		t.Errorf("summary:\n%s", out)
 	}
@@ -71,7 +91,7 @@ func TestDemo(t *testing.T) {
 	// truce report makes the same report from the database alone.
 	day := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(files[0]), "report-"), ".json")
 	code, md, errOut := run(t, "report", "--db", filepath.Join(dir, "truce.db"), "--date", day, "--format", "md", "-o", "-")
-	if code != 0 || !strings.Contains(md, "# Daily report "+day) || !strings.Contains(md, "## Violations by sector") {
+	if code != 0 || !strings.Contains(md, "# Daily report "+day) || !strings.Contains(md, "## Violations by sector") || !strings.Contains(md, "## The record") {
 		t.Errorf("report: exit %d, stderr %s\n%.400s", code, errOut, md)
 	}
 

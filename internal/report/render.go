@@ -175,6 +175,9 @@ func (r *Report) Markdown(w io.Writer) error {
 		rows = append(rows, append(row, fmt.Sprint(d.Total)))
 	}
 	table(bw, head, rows)
+	if c := r.Checkpoint; c != nil {
+		fmt.Fprintf(bw, "## The record\n\nMade from the journal at checkpoint %d of the evidence log %s (root %s). Check that the record still stands with `truce verify`; the signed checkpoint:\n\n```\n%s```\n\n", c.Size, c.Origin, c.Root, c.Note)
+	}
 	fmt.Fprintf(bw, "Times are UTC; DTG is DDHHMMZ MON YY. Confidence in estimative language: almost certain (90 %% and above), likely (55 %% to 90 %%), roughly even chance (45 %% to 55 %%), unlikely (20 %% to 45 %%), remote (below 20 %%).\n")
 	return bw.Flush()
 }
@@ -316,6 +319,10 @@ Black: the line of contact; dashed: zones.{{with .Map}} {{.Incidents}} incidents
 <h2>Seven-day trend</h2>
 {{.TrendSVG}}
 <p class="note">Violations per day, stacked by party:{{range .Parties}}<span class="swatch" style="background: {{.Colour}}"></span>{{.Label}}{{end}}.</p>
+
+{{with .Checkpoint}}<h2>The record</h2>
+<p>Made from the journal at checkpoint {{.Size}} of the evidence log {{.Origin}} (root <code>{{.Root}}</code>). Check that the record still stands with <code>truce verify</code>; the signed checkpoint:</p>
+<pre class="checkpoint">{{.Note}}</pre>{{end}}
 
 <p class="note">Times are UTC; DTG is DDHHMMZ MON YY. Confidence in estimative language: almost certain (90 % and above), likely (55 % to 90 %), roughly even chance (45 % to 55 %), unlikely (20 % to 45 %), remote (below 20 %).</p>
 </body>

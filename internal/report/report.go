@@ -26,6 +26,20 @@ type Input struct {
 	Levels    []truce.LevelChange // escalation timeline
 	Sectors   []truce.SectorLevel // levels as of Cutoff
 	Windows   []truce.SilenceWindow
+	// Checkpoint is the evidence log's signed checkpoint the report was
+	// made at (the whole journal when it was made), nil for none.
+	Checkpoint *Checkpoint
+}
+
+// Checkpoint names the state of the record a report was made from: the
+// evidence log's signed checkpoint (C2SP tlog-checkpoint, signed note), so
+// that a reader can check with truce verify that the record it was made
+// from still stands.
+type Checkpoint struct {
+	Origin string `json:"origin"`
+	Size   int64  `json:"size"` // journal entries covered
+	Root   string `json:"root"` // base64
+	Note   string `json:"note"` // the signed checkpoint, whole
 }
 
 // TrendDays is how many days the trend covers, the report's day included.
@@ -53,6 +67,7 @@ type Report struct {
 	Restrictions []Restriction     `json:"restrictions"`
 	Trend        []TrendDay        `json:"trend"`
 	Map          *MapInfo          `json:"map,omitempty"`
+	Checkpoint   *Checkpoint       `json:"checkpoint,omitempty"`
 	m            *mapData          // the drawing, for HTML; nil when decoded
 	sectorNames  map[string]string // for rendering
 }
@@ -262,6 +277,7 @@ func Build(in Input) (*Report, error) {
 		Withdrawal:   []WeaponSighting{},
 		Windows:      []Window{},
 		Restrictions: []Restriction{},
+		Checkpoint:   in.Checkpoint,
 		sectorNames:  map[string]string{"": "outside every sector"},
 	}
 	partyIdx := map[string]int{}
