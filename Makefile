@@ -23,6 +23,8 @@ fuzz:
 	$(GO) test ./internal/geo -run '^$$' -fuzz FuzzDecodeFeatures -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/agreement -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/journal -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/evidence -run '^$$' -fuzz FuzzParseTilePath -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/evidence -run '^$$' -fuzz FuzzParseBundle -fuzztime $(FUZZTIME)
 	for f in FuzzJSON FuzzNDJSON FuzzCSV FuzzGeoJSON; do \
 		$(GO) test ./internal/ingest -run '^$$' -fuzz $$f -fuzztime $(FUZZTIME) || exit 1; \
 	done

@@ -198,10 +198,8 @@ func checkEntry(index int64, raw []byte) error {
 func verifierKey(flagKey string, state *verifyState, db string, s *stdio) (string, error) {
 	switch {
 	case flagKey != "":
-		if strings.Count(flagKey, "+") >= 2 && !strings.ContainsAny(flagKey, "/\\") || strings.HasPrefix(flagKey, "truce") && strings.Count(flagKey, "+") >= 2 {
-			if _, err := note.NewVerifier(flagKey); err == nil {
-				return flagKey, nil
-			}
+		if _, err := note.NewVerifier(flagKey); err == nil {
+			return flagKey, nil
 		}
 		b, err := os.ReadFile(flagKey)
 		if err != nil {

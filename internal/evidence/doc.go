@@ -46,17 +46,14 @@
 // name of the key that verified it. The verifier key, in note's text form
 // ("<origin>+<hash>+<base64 key>"), is what parties pin.
 //
-// # What is left
+// # Around the tree
 //
-// This package is the core only. Still to do (issue 6): a SQLite
-// [HashStore] written in the journal's commit transaction; the
-// GET /api/v1/log/checkpoint, entries, proof and C2SP tlog-tiles endpoints
-// (tile data comes from [Log.ReadTile]; C2SP tile paths, which have no
-// height element, must be mapped from tlog's); lookup of a leaf index by
-// entry hash; the signing key created on first start and `truce log key`;
-// `truce verify` online and offline, with its state directory; markings
-// (a caller who may not read an entry is served its leaf hash, which
-// [Log.AppendLeafHashes] accepts when recomputing a root); checkpoints in
-// reports and exports; and the import-policy entry for this package in
-// internal/deps_test.go with its description in docs/architecture.md.
+// tiles.go maps tlog's tiles to C2SP tlog-tiles paths (height 8, entry
+// bundles); sign.go keeps the signing key beside the database and the
+// [Notary] that signs and keeps checkpoints; verify.go has the verifier's
+// [Frontier] (a compact range) and [VerifyTiles]; audit.go the whole
+// verification [Audit] that truce verify runs over a [Source]. The SQLite
+// store writes the tree in the journal's own commits (it calls
+// [StoredHashes]) and serves it as a [Tree]. docs/evidence.md is the
+// user's account.
 package evidence

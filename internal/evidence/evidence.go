@@ -171,47 +171,46 @@ func (l *Log) AppendLeafHashes(leaves []tlog.Hash) error {
 // on its right edge are read). It is how a store appends to the tree in
 // its own transaction.
 func StoredHashes(n int64, leaves []tlog.Hash, r tlog.HashReader) ([]tlog.Hash, error) {
-	start := tlog.StoredHashIndex(0, n)
-	pending := make([]tlog.Hash, 0, 2*len(leaves)+64)
-	var old []int64 // scratch for indexes read from the store
-	pr := tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(indexes))
-		old = old[:0]
-		for _, x := range indexes {
-			if x < start {
-				old = append(old, x)
-			}
-		}
-		var got []tlog.Hash
-		if len(old) > 0 {
-			var err error
-			if got, err = r.ReadHashes(old); err != nil {
-				return nil, err
-			}
-			if len(got) != len(old) {
-				return nil, fmt.Errorf("evidence: store returned %d hashes for %d indexes", len(got), len(old))
-			}
-		}
-		for i, x := range indexes {
-			switch {
-			case x < start:
-				out[i], got = got[0], got[1:]
-			case x-start < int64(len(pending)):
-				out[i] = pending[x-start]
-			default:
-				return nil, fmt.Errorf("evidence: stored hash %d not yet computed", x)
-			}
-		}
-		return out, nil
-	})
-	for i, h := range leaves {
-		hashes, err := tlog.StoredHashesForRecordHash(n+int64(i), h, pr)
-		if err != nil {
-			return nil, fmt.Errorf("evidence: appending leaf %d: %w", n+int64(i), err)
-		}
-		pending = append(pending, hashes...)
+	if n < 0 {
+		return nil, fmt.Errorf("evidence: tree of %d leaves", n)
 	}
-	return pending, nil
+	// The roots of the old tree's complete subtrees (its right edge), one
+	// per set bit of n: the only old hashes new nodes combine with.
+	var frontier [64]tlog.Hash
+	var idx []int64
+	var levels []int
+	for l := 0; l < 63; l++ {
+		if n>>l&1 == 1 {
+			idx = append(idx, tlog.StoredHashIndex(l, n>>l-1))
+			levels = append(levels, l)
+		}
+	}
+	if len(idx) > 0 {
+		old, err := r.ReadHashes(idx)
+		if err != nil {
+			return nil, fmt.Errorf("evidence: reading the tree's right edge: %w", err)
+		}
+		if len(old) != len(idx) {
+			return nil, fmt.Errorf("evidence: store returned %d hashes for %d indexes", len(old), len(idx))
+		}
+		for i, l := range levels {
+			frontier[l] = old[i]
+		}
+	}
+	// Leaf x's stored hashes are its own, then one per level at which it
+	// completes a subtree (tlog.StoredHashIndex's layout).
+	out := make([]tlog.Hash, 0, 2*len(leaves)+64)
+	for i, h := range leaves {
+		x := n + int64(i)
+		out = append(out, h)
+		l := 0
+		for ; x>>l&1 == 1; l++ {
+			h = tlog.NodeHash(frontier[l], h)
+			out = append(out, h)
+		}
+		frontier[l] = h
+	}
+	return out, nil
 }
 
 // Size returns the number of leaves, which is the seq of the last entry
