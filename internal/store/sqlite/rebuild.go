@@ -295,32 +295,12 @@ func verifyTree(ctx context.Context, c *sql.Conn, head uint64) error {
 	}
 	ms := evidence.NewMemStore()
 	l := evidence.New(ms)
-	var raws [][]byte
-	var after int64
-	for after < int64(head) {
-		raws = raws[:0]
-		rows, err := c.QueryContext(ctx, "SELECT seq, entry FROM journal WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?", after, int64(head), backfillChunk)
+	for after := int64(0); after < int64(head); {
+		raws, err := rawChunk(ctx, c, after, int64(head))
 		if err != nil {
-			return err
+			return fmt.Errorf("journal: %w", err)
 		}
-		for rows.Next() {
-			var seq int64
-			var raw []byte
-			if err := rows.Scan(&seq, &raw); err != nil {
-				rows.Close()
-				return err
-			}
-			if seq != after+1 {
-				rows.Close()
-				return fmt.Errorf("journal: entry %d is missing", after+1)
-			}
-			after = seq
-			raws = append(raws, raw)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
+		after += int64(len(raws))
 		if err := l.Append(raws); err != nil {
 			return err
 		}

@@ -219,37 +219,44 @@ func (tw *treeWriter) extend(ctx context.Context, c *sql.Conn, head uint64) erro
 		if uint64(n) == head {
 			return nil
 		}
-		var raws [][]byte
-		rows, err := c.QueryContext(ctx, "SELECT seq, entry FROM journal WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?", n, int64(head), backfillChunk)
+		raws, err := rawChunk(ctx, c, n, int64(head))
 		if err != nil {
 			return err
-		}
-		next := n + 1
-		for rows.Next() {
-			var seq int64
-			var raw []byte
-			if err := rows.Scan(&seq, &raw); err != nil {
-				rows.Close()
-				return err
-			}
-			if seq != next {
-				rows.Close()
-				return fmt.Errorf("journal entry %d is missing (the row after %d is %d)", next, next-1, seq)
-			}
-			next++
-			raws = append(raws, raw)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(raws) == 0 {
-			return fmt.Errorf("journal entry %d is missing (head is %d)", n+1, head)
 		}
 		if err := tw.add(ctx, c, raws); err != nil {
 			return err
 		}
 	}
+}
+
+// rawChunk reads the stored bytes of up to backfillChunk journal entries
+// after the entry with seq after, up to head, checking that none is
+// missing.
+func rawChunk(ctx context.Context, c *sql.Conn, after, head int64) ([][]byte, error) {
+	rows, err := c.QueryContext(ctx, "SELECT seq, entry FROM journal WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?", after, head, backfillChunk)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var raws [][]byte
+	for next := after + 1; rows.Next(); next++ {
+		var seq int64
+		var raw []byte
+		if err := rows.Scan(&seq, &raw); err != nil {
+			return nil, err
+		}
+		if seq != next {
+			return nil, fmt.Errorf("journal entry %d is missing (the row after %d is %d)", next, next-1, seq)
+		}
+		raws = append(raws, raw)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(raws) == 0 && after < head {
+		return nil, fmt.Errorf("journal entry %d is missing (head is %d)", after+1, head)
+	}
+	return raws, nil
 }
 
 // syncTree loads the rows of log_hashes other processes wrote, then
