@@ -10,6 +10,8 @@ import (
 
 	"github.com/goccy/go-json"
 	"github.com/truce-dev/truce/internal/evidence"
+	"github.com/truce-dev/truce/internal/journal"
+	"github.com/truce-dev/truce/internal/store/sqlite"
 	"github.com/truce-dev/truce/internal/truce"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -212,3 +214,28 @@ func leafHashOf(t *testing.T, e *testEnv, i int64) string {
 	}
 	return base64.StdEncoding.EncodeToString(hs[0][:])
 }
+
+// Entries another process journals (truce ingest --db beside truce serve)
+// are in the next checkpoint, though this server committed nothing since.
+func TestCheckpointCoversOtherProcess(t *testing.T) {
+	e := newEnv(t, nil)
+	before := e.s.cfg.Store.TreeSize()
+	other, err := sqlite.Open(t.Context(), e.path, sqlite.Options{Now: testClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Append(t.Context(), []journal.Entry{{Kind: journal.KindObservation, Org: "GBR", Observation: ptr(fixture("other", "1", truce.Marking{TLP: truce.TLPClear}))}}); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	resp, body := e.do(t, request{method: "GET", path: "/api/v1/log/checkpoint"})
+	if resp.StatusCode != 200 {
+		t.Fatalf("checkpoint: %d %s", resp.StatusCode, body)
+	}
+	_, size, _, err := evidence.VerifyCheckpoint(body, e.s.cfg.Notary.Key().Verifier)
+	if err != nil || size != before+1 {
+		t.Errorf("checkpoint size %d, %v; want %d", size, err, before+1)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
