@@ -130,6 +130,9 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			for _, l := range eng.SectorsAt(d.Add(24 * time.Hour)) {
 				fmt.Fprintf(s.out, "    %-20s %s\n", l.Sector, l.Level)
 			}
+			if c := rep.Checkpoint; c != nil {
+				fmt.Fprintf(s.out, "  made from the record at checkpoint %d of the evidence log %s\n", c.Size, c.Origin)
+			}
 			fmt.Fprintln(s.out, "  daily report:")
 			for _, f := range []string{"html", "md", "json"} {
 				path := filepath.Join(*out, "report-"+d.Format("2006-01-02")+"."+f)
@@ -140,6 +143,9 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			}
 		}
 		fmt.Fprintf(s.out, "\n%s reports sent through the API; the agreement is %s\n", thousands(float64(len(sc.Observations)), 0), *agr)
+		if k, err := evidence.LoadKey(evidence.KeyPath(db)); err == nil {
+			fmt.Fprintf(s.out, "The evidence log's verifier key (truce verify --db %s --key ...):\n%s\n", db, k.VerifierKey)
+		}
 		if *noServe {
 			return nil
 		}
