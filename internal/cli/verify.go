@@ -267,6 +267,9 @@ type dbSource struct {
 func (d *dbSource) Checkpoint(context.Context) ([]byte, error) { return d.kept[len(d.kept)-1], nil }
 
 func (d *dbSource) Leaves(ctx context.Context, start, end int64, fn func(int64, []byte, *tlog.Hash) error) error {
+	if end <= start {
+		return nil
+	}
 	tree := d.db.TreeSize()
 	next := start
 	err := d.db.RawEntries(ctx, uint64(start), int(end-start), func(seq uint64, raw []byte) error {
@@ -290,7 +293,11 @@ func (d *dbSource) Leaves(ctx context.Context, start, end int64, fn func(int64, 
 func (d *dbSource) ConsistencyProof(_ context.Context, from, to int64) (tlog.TreeProof, error) {
 	// Offline, the verifier recomputes every root itself (Audit checks the
 	// seen root against the entries); the stored tree's proof is checked
-	// too.
+	// too when it reaches that far (a live server may have signed past
+	// the tree read at open).
+	if to > d.db.TreeSize() {
+		return nil, fmt.Errorf("the stored tree (%d leaves when opened) does not reach %d; the roots are recomputed from the entries instead", d.db.TreeSize(), to)
+	}
 	return evidence.New(d.db).ConsistencyProof(from, to)
 }
 

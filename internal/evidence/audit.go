@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -118,7 +119,7 @@ func (a *Audit) Run(ctx context.Context, src Source) (*Result, error) {
 		}
 		wants = append(wants, want{s, r, fmt.Sprintf("the kept checkpoint of size %d", s)})
 	}
-	slices.SortStableFunc(wants, func(x, y want) int { return int(x.size - y.size) })
+	slices.SortStableFunc(wants, func(x, y want) int { return cmp.Compare(x.size, y.size) })
 
 	var f Frontier
 	next := 0

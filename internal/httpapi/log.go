@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -93,12 +94,14 @@ func (s *Server) listLogEntries(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	end, err := intParam(v.Get("end"), "end", start, size)
+	// An end beyond the tree is cut to it: the answer's size says where
+	// the tree ends.
+	end, err := intParam(v.Get("end"), "end", start, math.MaxInt64)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if v.Get("end") == "" {
+	if v.Get("end") == "" || end > size {
 		end = size
 	}
 	end = min(end, start+maxLogEntries)
@@ -301,6 +304,10 @@ func (s *Server) getTile(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeTile(w, data, t)
+		return
+	}
+	if t.N > (size-int64(t.W))>>evidence.TileHeight || size < int64(t.W) {
+		writeErrorMessage(w, http.StatusNotFound, fmt.Sprintf("entry bundle %s is not in the tree of size %d", path, size))
 		return
 	}
 	first := t.N << evidence.TileHeight

@@ -176,6 +176,7 @@ func TestLogRoutes(t *testing.T) {
 		{"/api/v1/log/tile/entries/000", admin, 200},
 		{"/api/v1/log/tile/entries/000", "", 403},
 		{"/api/v1/log/tile/0/0", "", 400},
+		{"/api/v1/log/tile/entries/x072/x057/x594/x037/x927/936", admin, 404}, // 2^56 << 8 overflows
 	} {
 		resp, body := e.do(t, request{method: "GET", path: c.path, token: c.token})
 		if resp.StatusCode != c.status {

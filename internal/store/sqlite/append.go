@@ -223,6 +223,10 @@ func (w *writer) commit(batch []*request) {
 			failAll(err)
 			return
 		}
+	}
+	if w.tw.size() != int64(w.head) {
+		// Another process's leaves, or ours computed in a transaction that
+		// did not commit.
 		if err := w.syncTree(ctx); err != nil {
 			failAll(fmt.Errorf("evidence log: %w", err))
 			return

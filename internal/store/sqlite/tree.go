@@ -95,12 +95,24 @@ func (t *tree) count() int64 {
 	return int64(len(t.hashes))
 }
 
+// slice returns a copy of t's stored hashes start..end-1.
+func (t *tree) slice(start, end int64) ([]tlog.Hash, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if start < 0 || end > int64(len(t.hashes)) {
+		return nil, fmt.Errorf("stored hashes %d..%d not held", start, end)
+	}
+	return append([]tlog.Hash(nil), t.hashes[start:end]...), nil
+}
+
 // loadTree reads the rows of log_hashes from storage index from on into t.
 func loadTree(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, t *tree) error {
 	from := t.count()
-	rows, err := q.QueryContext(ctx, "SELECT start, hashes FROM log_hashes WHERE start >= ? ORDER BY start", from)
+	// A row may straddle what t holds (rows rewritten by a rebuild in
+	// another process are cut differently): its known part must agree.
+	rows, err := q.QueryContext(ctx, "SELECT start, hashes FROM log_hashes WHERE start + length(hashes)/32 > ? ORDER BY start", from)
 	if err != nil {
 		return fmt.Errorf("load tree: %w", err)
 	}
@@ -117,6 +129,18 @@ func loadTree(ctx context.Context, q interface {
 		hs := make([]tlog.Hash, len(blob)/tlog.HashSize)
 		for i := range hs {
 			copy(hs[i][:], blob[i*tlog.HashSize:])
+		}
+		if start < from {
+			known, err := t.slice(start, from)
+			if err != nil {
+				return fmt.Errorf("load tree: %w", err)
+			}
+			for i, h := range known {
+				if hs[i] != h {
+					return fmt.Errorf("load tree: log_hashes row %d: stored hash %d is not the one loaded before: the tree was rewritten", start, start+int64(i))
+				}
+			}
+			hs, start = hs[from-start:], from
 		}
 		if err := t.grow(start, hs); err != nil {
 			return fmt.Errorf("load tree: log_hashes row %d: %w", start, err)

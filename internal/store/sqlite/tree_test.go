@@ -171,3 +171,32 @@ func TestCheckpointsKept(t *testing.T) {
 		t.Errorf("checkpoints: got %v, want [1b 3a]", got)
 	}
 }
+
+// Leaves computed in a commit that wrote nothing (all duplicates) are
+// computed again by the next: the tree never lags the journal for good.
+func TestTreeCatchesUpAfterEmptyCommit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	a, b := open(t, path, Options{}), open(t, path, Options{})
+	if _, err := a.Append(bg, []journal.Entry{obs("s", "1", 48, 37)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Append(bg, []journal.Entry{obs("s", "2", 48, 37), obs("s", "3", 48, 37)}); err != nil {
+		t.Fatal(err)
+	}
+	// b's tree rows lost, as if written by a program without the tree.
+	if _, err := b.db.ExecContext(bg, "DELETE FROM log_hashes WHERE start > 0"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := a.Append(bg, []journal.Entry{obs("s", "2", 48, 37)}); err != nil || !out[0].Duplicate {
+		t.Fatalf("duplicate append: %v, %v", out, err)
+	}
+	if _, err := a.Append(bg, []journal.Entry{obs("s", "4", 48, 37)}); err != nil {
+		t.Fatalf("append after an empty commit: %v", err)
+	}
+	if a.TreeSize() != 4 {
+		t.Errorf("tree size %d, want 4", a.TreeSize())
+	}
+	if got, want := treeRoot(t, a), independentRoot(t, a); got != want {
+		t.Errorf("root %s, want %s", got, want)
+	}
+}
