@@ -106,6 +106,13 @@ func (m *MemStore) WriteHashes(start int64, hashes []tlog.Hash) error {
 	return nil
 }
 
+// Reset empties the store, for a tree computed again from the start.
+func (m *MemStore) Reset() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.hashes, m.size = nil, 0
+}
+
 // TreeSize implements [Tree].
 func (m *MemStore) TreeSize() int64 {
 	m.mu.RLock()

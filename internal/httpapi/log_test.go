@@ -187,8 +187,9 @@ func TestLogRoutes(t *testing.T) {
 			if err != nil || len(es) != 256 {
 				t.Fatalf("bundle: %d entries, %v", len(es), err)
 			}
+			tile := mustTile(t, e)
 			for i, raw := range es {
-				lh, _ := tlog.HashFromTile(tlog.Tile{H: 8, L: 0, N: 0, W: 256}, mustTile(t, e), tlog.StoredHashIndex(0, int64(i)))
+				lh, _ := tlog.HashFromTile(tlog.Tile{H: 8, L: 0, N: 0, W: 256}, tile, tlog.StoredHashIndex(0, int64(i)))
 				if tlog.RecordHash(raw) != lh {
 					t.Errorf("bundle entry %d does not hash to its leaf", i)
 				}

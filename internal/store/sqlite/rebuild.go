@@ -31,7 +31,7 @@ func (d *DB) Rebuild(ctx context.Context) error {
 				_, _ = c.ExecContext(context.Background(), "ROLLBACK")
 				// The tree as the database still holds it.
 				d.w.tw.rollback()
-				d.tree.reset()
+				d.tree.Reset()
 				if lerr := loadTree(context.Background(), c, &d.tree); lerr != nil {
 					err = errors.Join(err, lerr)
 				}
@@ -71,7 +71,7 @@ func (d *DB) Rebuild(ctx context.Context) error {
 		if _, err := c.ExecContext(ctx, "DELETE FROM log_hashes"); err != nil {
 			return err
 		}
-		d.tree.reset()
+		d.tree.Reset()
 		return d.w.tw.extend(ctx, c, head)
 	})
 	if err != nil {
@@ -290,8 +290,8 @@ func verifyTree(ctx context.Context, c *sql.Conn, head uint64) error {
 	if err := loadTree(ctx, c, &stored); err != nil {
 		return fmt.Errorf("log_hashes: %w", err)
 	}
-	if stored.size != int64(head) {
-		return fmt.Errorf("log_hashes: the tree has %d leaves, the journal %d entries", stored.size, head)
+	if stored.TreeSize() != int64(head) {
+		return fmt.Errorf("log_hashes: the tree has %d leaves, the journal %d entries", stored.TreeSize(), head)
 	}
 	ms := evidence.NewMemStore()
 	l := evidence.New(ms)
@@ -305,15 +305,16 @@ func verifyTree(ctx context.Context, c *sql.Conn, head uint64) error {
 			return err
 		}
 	}
-	idx := make([]int64, len(stored.hashes))
-	for i := range idx {
-		idx[i] = int64(i)
-	}
-	want, err := ms.ReadHashes(idx)
+	n := hashCount(&stored)
+	have, err := hashRange(&stored, 0, n)
 	if err != nil {
 		return err
 	}
-	for i, h := range stored.hashes {
+	want, err := hashRange(ms, 0, n)
+	if err != nil {
+		return err
+	}
+	for i, h := range have {
 		if h != want[i] {
 			level, n := tlog.SplitStoredHashIndex(int64(i))
 			return fmt.Errorf("log_hashes: stored hash %d (level %d, node %d) is %s, the journal's is %s", i, level, n, h, want[i])

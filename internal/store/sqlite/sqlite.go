@@ -209,12 +209,28 @@ func (d *DB) Head(ctx context.Context) (uint64, error) {
 	return uint64(h), nil
 }
 
-// entriesChunk is how many journal rows Entries reads per query.
-const entriesChunk = 1000
-
 // Entries calls fn for each entry with after < Seq, in order (see
 // store.Journal).
 func (d *DB) Entries(ctx context.Context, after uint64, limit int, fn func(e *journal.Entry, raw []byte) error) error {
+	return d.rawRows(ctx, "entries", after, limit, func(seq uint64, raw []byte) error {
+		e, err := journal.Decode(raw)
+		if err != nil {
+			return fmt.Errorf("sqlite: entries: entry %d: %w", seq, err)
+		}
+		if e.Seq != seq {
+			return fmt.Errorf("sqlite: entries: row %d holds entry %d", seq, e.Seq)
+		}
+		return fn(&e, raw)
+	})
+}
+
+// entriesChunk is how many journal rows one query reads.
+const entriesChunk = 1000
+
+// rawRows calls fn with each journal row's seq and stored bytes after
+// after, in seq order, in chunks of entriesChunk rows, until fn fails or
+// limit rows were passed (0: no limit). raw is valid only during the call.
+func (d *DB) rawRows(ctx context.Context, op string, after uint64, limit int, fn func(seq uint64, raw []byte) error) error {
 	passed := 0
 	for {
 		n := entriesChunk
@@ -224,46 +240,37 @@ func (d *DB) Entries(ctx context.Context, after uint64, limit int, fn func(e *jo
 		if n <= 0 {
 			return nil
 		}
-		got, last, err := d.entriesChunk(ctx, after, n, fn)
+		got, err := d.rawChunk(ctx, op, &after, n, fn)
 		if err != nil {
 			return err
 		}
 		passed += got
-		after = last
 		if got < n {
 			return nil
 		}
 	}
 }
 
-func (d *DB) entriesChunk(ctx context.Context, after uint64, n int, fn func(e *journal.Entry, raw []byte) error) (got int, last uint64, err error) {
-	rows, err := d.db.QueryContext(ctx, "SELECT seq, entry FROM journal WHERE seq > ? ORDER BY seq LIMIT ?", int64(after), n)
+func (d *DB) rawChunk(ctx context.Context, op string, after *uint64, n int, fn func(seq uint64, raw []byte) error) (got int, err error) {
+	rows, err := d.db.QueryContext(ctx, "SELECT seq, entry FROM journal WHERE seq > ? ORDER BY seq LIMIT ?", int64(*after), n)
 	if err != nil {
-		return 0, 0, fmt.Errorf("sqlite: entries: %w", err)
+		return 0, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	defer rows.Close()
-	last = after
 	for rows.Next() {
 		var seq int64
 		var raw sql.RawBytes
 		if err := rows.Scan(&seq, &raw); err != nil {
-			return got, last, fmt.Errorf("sqlite: entries: %w", err)
+			return got, fmt.Errorf("sqlite: %s: %w", op, err)
 		}
-		e, err := journal.Decode(raw)
-		if err != nil {
-			return got, last, fmt.Errorf("sqlite: entries: entry %d: %w", seq, err)
-		}
-		if e.Seq != uint64(seq) {
-			return got, last, fmt.Errorf("sqlite: entries: row %d holds entry %d", seq, e.Seq)
-		}
-		if err := fn(&e, raw); err != nil {
-			return got, last, err
+		if err := fn(uint64(seq), raw); err != nil {
+			return got, err
 		}
 		got++
-		last = uint64(seq)
+		*after = uint64(seq)
 	}
 	if err := rows.Err(); err != nil {
-		return got, last, fmt.Errorf("sqlite: entries: %w", err)
+		return got, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
-	return got, last, nil
+	return got, nil
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/truce-dev/truce/internal/evidence"
 	"github.com/truce-dev/truce/internal/truce"
@@ -16,35 +15,15 @@ import (
 // log_hashes holds, in tlog's storage layout. The writer appends to it
 // after each commit; readers (proofs, tiles, checkpoints) read a prefix
 // that never changes.
-type tree struct {
-	mu     sync.RWMutex
-	hashes []tlog.Hash
-	size   int64
-}
+type tree = evidence.MemStore
 
 var _ evidence.Tree = (*DB)(nil)
 
 // ReadHashes returns the tree's stored hashes at indexes (store.Evidence).
-func (d *DB) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	t := &d.tree
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	out := make([]tlog.Hash, len(indexes))
-	for i, x := range indexes {
-		if x < 0 || x >= int64(len(t.hashes)) {
-			return nil, fmt.Errorf("sqlite: stored hash %d not written (the tree has %d)", x, len(t.hashes))
-		}
-		out[i] = t.hashes[x]
-	}
-	return out, nil
-}
+func (d *DB) ReadHashes(indexes []int64) ([]tlog.Hash, error) { return d.tree.ReadHashes(indexes) }
 
 // TreeSize returns the number of leaves of the tree (store.Evidence).
-func (d *DB) TreeSize() int64 {
-	d.tree.mu.RLock()
-	defer d.tree.mu.RUnlock()
-	return d.tree.size
-}
+func (d *DB) TreeSize() int64 { return d.tree.TreeSize() }
 
 // SyncTree catches the tree up with what other processes committed
 // (store.Evidence).
@@ -66,50 +45,23 @@ func (d *DB) SyncTree(ctx context.Context) (int64, error) {
 	return d.TreeSize(), nil
 }
 
-// grow appends hashes written from storage index start.
-func (t *tree) grow(start int64, hashes []tlog.Hash) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if start != int64(len(t.hashes)) {
-		return fmt.Errorf("stored hashes from %d, but the tree holds %d", start, len(t.hashes))
-	}
-	size, ok := evidence.SizeForHashCount(start + int64(len(hashes)))
-	if !ok {
-		return fmt.Errorf("%d stored hashes end inside a leaf", start+int64(len(hashes)))
-	}
-	t.hashes = append(t.hashes, hashes...)
-	t.size = size
-	return nil
-}
+// hashCount returns how many stored hashes t holds.
+func hashCount(t *tree) int64 { return tlog.StoredHashCount(t.TreeSize()) }
 
-func (t *tree) reset() {
-	t.mu.Lock()
-	t.hashes, t.size = nil, 0
-	t.mu.Unlock()
-}
-
-// count returns how many stored hashes the tree holds.
-func (t *tree) count() int64 {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return int64(len(t.hashes))
-}
-
-// slice returns a copy of t's stored hashes start..end-1.
-func (t *tree) slice(start, end int64) ([]tlog.Hash, error) {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	if start < 0 || end > int64(len(t.hashes)) {
-		return nil, fmt.Errorf("stored hashes %d..%d not held", start, end)
+// hashRange returns t's stored hashes start..end-1.
+func hashRange(t *tree, start, end int64) ([]tlog.Hash, error) {
+	ix := make([]int64, 0, max(end-start, 0))
+	for i := start; i < end; i++ {
+		ix = append(ix, i)
 	}
-	return append([]tlog.Hash(nil), t.hashes[start:end]...), nil
+	return t.ReadHashes(ix)
 }
 
 // loadTree reads the rows of log_hashes from storage index from on into t.
 func loadTree(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, t *tree) error {
-	from := t.count()
+	from := hashCount(t)
 	// A row may straddle what t holds (rows rewritten by a rebuild in
 	// another process are cut differently): its known part must agree.
 	rows, err := q.QueryContext(ctx, "SELECT start, hashes FROM log_hashes WHERE start + length(hashes)/32 > ? ORDER BY start", from)
@@ -131,7 +83,7 @@ func loadTree(ctx context.Context, q interface {
 			copy(hs[i][:], blob[i*tlog.HashSize:])
 		}
 		if start < from {
-			known, err := t.slice(start, from)
+			known, err := hashRange(t, start, from)
 			if err != nil {
 				return fmt.Errorf("load tree: %w", err)
 			}
@@ -142,7 +94,7 @@ func loadTree(ctx context.Context, q interface {
 			}
 			hs, start = hs[from-start:], from
 		}
-		if err := t.grow(start, hs); err != nil {
+		if err := t.WriteHashes(start, hs); err != nil {
 			return fmt.Errorf("load tree: log_hashes row %d: %w", start, err)
 		}
 	}
@@ -163,15 +115,23 @@ type treeWriter struct {
 
 // ReadHashes reads from the tree, then from pending.
 func (tw *treeWriter) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	tw.t.mu.RLock()
-	defer tw.t.mu.RUnlock()
-	n := int64(len(tw.t.hashes))
+	n := hashCount(tw.t)
+	var old []int64
+	for _, x := range indexes {
+		if x < n {
+			old = append(old, x)
+		}
+	}
+	got, err := tw.t.ReadHashes(old)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
 		switch {
-		case x >= 0 && x < n:
-			out[i] = tw.t.hashes[x]
-		case x >= n && x-n < int64(len(tw.pending)):
+		case x < n:
+			out[i], got = got[0], got[1:]
+		case x-n < int64(len(tw.pending)):
 			out[i] = tw.pending[x-n]
 		default:
 			return nil, fmt.Errorf("stored hash %d not written", x)
@@ -182,7 +142,7 @@ func (tw *treeWriter) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 
 // size returns the number of leaves with the pending hashes.
 func (tw *treeWriter) size() int64 {
-	s, _ := evidence.SizeForHashCount(tw.t.count() + int64(len(tw.pending)))
+	s, _ := evidence.SizeForHashCount(hashCount(tw.t) + int64(len(tw.pending)))
 	return s
 }
 
@@ -220,7 +180,7 @@ func (tw *treeWriter) commit() error {
 	if len(tw.pending) == 0 {
 		return nil
 	}
-	err := tw.t.grow(tw.t.count(), tw.pending)
+	err := tw.t.WriteHashes(hashCount(tw.t), tw.pending)
 	tw.pending = tw.pending[:0]
 	return err
 }
@@ -290,7 +250,7 @@ func (w *writer) syncTree(ctx context.Context) error {
 	if w.tw.size() == int64(w.head) && len(w.tw.pending) == 0 {
 		// Nothing new, unless another process wrote rows: cheap to ask.
 		var n int64
-		if err := w.conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM log_hashes WHERE start >= ?", w.tw.t.count()).Scan(&n); err != nil {
+		if err := w.conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM log_hashes WHERE start >= ?", hashCount(w.tw.t)).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
@@ -382,41 +342,5 @@ func (d *DB) Checkpoints(ctx context.Context, fn func(size int64, note []byte) e
 // RawEntries calls fn with each journal row's seq and stored bytes, in seq
 // order, without decoding them (store.Evidence).
 func (d *DB) RawEntries(ctx context.Context, after uint64, limit int, fn func(seq uint64, raw []byte) error) error {
-	passed := 0
-	for {
-		n := entriesChunk
-		if limit > 0 {
-			n = min(n, limit-passed)
-		}
-		if n <= 0 {
-			return nil
-		}
-		rows, err := d.db.QueryContext(ctx, "SELECT seq, entry FROM journal WHERE seq > ? ORDER BY seq LIMIT ?", int64(after), n)
-		if err != nil {
-			return fmt.Errorf("sqlite: raw entries: %w", err)
-		}
-		got := 0
-		for rows.Next() {
-			var seq int64
-			var raw sql.RawBytes
-			if err := rows.Scan(&seq, &raw); err != nil {
-				rows.Close()
-				return fmt.Errorf("sqlite: raw entries: %w", err)
-			}
-			if err := fn(uint64(seq), raw); err != nil {
-				rows.Close()
-				return err
-			}
-			got++
-			after = uint64(seq)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("sqlite: raw entries: %w", err)
-		}
-		passed += got
-		if got < n {
-			return nil
-		}
-	}
+	return d.rawRows(ctx, "raw entries", after, limit, fn)
 }

@@ -26,35 +26,8 @@ func treeRoot(t *testing.T, db *DB) tlog.Hash {
 // alone, with none of this package's tree code.
 func independentRoot(t *testing.T, db *DB) tlog.Hash {
 	t.Helper()
-	var hashes []tlog.Hash
-	r := tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) {
-		out := make([]tlog.Hash, len(ix))
-		for i, x := range ix {
-			out[i] = hashes[x]
-		}
-		return out, nil
-	})
-	var n int64
-	err := db.RawEntries(bg, 0, 0, func(seq uint64, raw []byte) error {
-		if seq != uint64(n+1) {
-			return fmt.Errorf("row %d after %d", seq, n)
-		}
-		hs, err := tlog.StoredHashes(n, raw, r)
-		if err != nil {
-			return err
-		}
-		hashes = append(hashes, hs...)
-		n++
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := tlog.TreeHash(n, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
+	_, root, _ := storetest.IndependentTree(t, db)
+	return root
 }
 
 // The tree grows in every commit, survives a reopen, and is what tlog

@@ -12,9 +12,9 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// independentTree computes, with tlog alone, the stored hashes and root of
+// IndependentTree computes, with tlog alone, the stored hashes and root of
 // the tree over the journal's raw rows, checking they run 1..n.
-func independentTree(t *testing.T, st store.Store) (n int64, root tlog.Hash, hashes []tlog.Hash) {
+func IndependentTree(t *testing.T, st store.Store) (n int64, root tlog.Hash, hashes []tlog.Hash) {
 	t.Helper()
 	r := tlog.HashReaderFunc(func(ix []int64) ([]tlog.Hash, error) {
 		out := make([]tlog.Hash, len(ix))
@@ -49,7 +49,7 @@ func independentTree(t *testing.T, st store.Store) (n int64, root tlog.Hash, has
 // size as the head, every stored hash equal.
 func checkTree(t *testing.T, st store.Store, what string) tlog.Hash {
 	t.Helper()
-	n, root, want := independentTree(t, st)
+	n, root, want := IndependentTree(t, st)
 	if h := head(t, st); uint64(n) != h {
 		t.Fatalf("%s: raw entries %d, head %d", what, n, h)
 	}
