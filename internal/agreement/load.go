@@ -107,7 +107,7 @@ type loader struct {
 
 func (l *loader) agreement(root *yaml.Node) *truce.Agreement {
 	const rec = "agreement"
-	f := l.fields(root, rec, "id", "title", "version", "notice", "effective", "parties", "line", "zones", "sectors", "escalation")
+	f := l.fields(root, rec, "id", "title", "version", "notice", "effective", "parties", "line", "zones", "sectors", "escalation", "coalition")
 	a := &truce.Agreement{}
 	if a.ID = l.str(f["id"], rec, "id", true); a.ID != "" && !agreementIDPattern.MatchString(a.ID) {
 		l.add(f["id"], rec, "id", "%q must be lower-case letters, digits, '.', '_' or '-', at most 64", a.ID)
@@ -128,6 +128,7 @@ func (l *loader) agreement(root *yaml.Node) *truce.Agreement {
 	a.Zones = l.zones(f["zones"], a.Parties)
 	a.Sectors = l.sectors(f["sectors"], a.Line)
 	a.Escalation = l.escalation(f["escalation"], len(a.Sectors))
+	a.Coalition = l.coalition(f["coalition"])
 	if len(l.probs) == 0 {
 		l.crossChecks(a)
 	}

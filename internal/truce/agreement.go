@@ -114,6 +114,8 @@ type Agreement struct {
 	Zones       []Zone
 	Sectors     []Sector
 	Escalation  Escalation
+	// Coalition holds the rules the coalition's own forces keep.
+	Coalition Coalition
 }
 
 // Polygons returns an area or site zone's extent as polygons; circles are

@@ -1,0 +1,354 @@
+package geo
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/golang/geo/s1"
+	"github.com/golang/geo/s2"
+)
+
+// Shape is a small footprint on the sphere: a core (a point, a path or a
+// polygon) and every point within a radius of it. A circle is a point core
+// with its radius; a corridor a path core with its half-width; a polygon a
+// polygon core with radius zero. Shapes answer exact distance questions
+// between each other, and against lines and regions, with S2's edge
+// predicates: geodesic edges on the real Earth, not a flat projection.
+// Shapes are immutable and safe for concurrent use.
+type Shape struct {
+	pts    []s2.Point // the core's vertices
+	closed bool       // a polygon: pts is a loop
+	loop   *s2.Loop   // polygons only
+	radius s1.Angle
+	cap    s2.Cap // bounds the shape, radius included
+	bound  Rect   // bounds the shape, radius included
+}
+
+// maxShapeVertices bounds a shape's core: shapes are plans drawn by hand,
+// not coastlines.
+const maxShapeVertices = 1000
+
+// CircleShape returns the disc c.
+func CircleShape(c Cap) (*Shape, error) {
+	if err := c.Center.Validate(); err != nil {
+		return nil, fmt.Errorf("centre: %v", err)
+	}
+	if !(c.Radius > 0) || c.Radius > 1000e3 {
+		return nil, fmt.Errorf("radius %g m: must be above 0 and at most 1000 km", c.Radius)
+	}
+	return newShape([]s2.Point{c.Center.s2()}, false, angle(c.Radius)), nil
+}
+
+// CorridorShape returns every point within halfWidth metres of the path.
+func CorridorShape(path []Point, halfWidth float64) (*Shape, error) {
+	if !(halfWidth > 0) || halfWidth > 100e3 {
+		return nil, fmt.Errorf("half-width %g m: must be above 0 and at most 100 km", halfWidth)
+	}
+	pts := dedupe(path)
+	if len(pts) < 2 {
+		return nil, fmt.Errorf("path has fewer than two distinct points")
+	}
+	if len(pts) > maxShapeVertices {
+		return nil, fmt.Errorf("path has %d points, more than %d", len(pts), maxShapeVertices)
+	}
+	vs := make([]s2.Point, len(pts))
+	for i, p := range pts {
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("path point %d: %v", i, err)
+		}
+		vs[i] = p.s2()
+	}
+	for i := 0; i+1 < len(vs); i++ {
+		if vs[i].Distance(vs[i+1]) > math.Pi/2 {
+			return nil, fmt.Errorf("path points %d and %d are more than a quarter of the Earth apart", i, i+1)
+		}
+	}
+	return newShape(vs, false, angle(halfWidth)), nil
+}
+
+// PolygonShape returns the polygon bounded by ring (open or closed, either
+// winding; the inside is the smaller side). The ring must not cross itself.
+func PolygonShape(ring Ring) (*Shape, error) {
+	r := dedupe(ring)
+	if len(r) > 1 && r[0] == r[len(r)-1] {
+		r = r[:len(r)-1]
+	}
+	if len(r) < 3 {
+		return nil, fmt.Errorf("polygon has fewer than three distinct vertices")
+	}
+	if len(r) > maxShapeVertices {
+		return nil, fmt.Errorf("polygon has %d vertices, more than %d", len(r), maxShapeVertices)
+	}
+	for i, p := range r {
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("polygon vertex %d: %v", i, err)
+		}
+	}
+	l := loopOf(r)
+	if err := l.Validate(); err != nil {
+		return nil, fmt.Errorf("polygon: %v", err)
+	}
+	s := newShape(l.Vertices(), true, 0)
+	s.loop = l
+	s.cap = l.CapBound()
+	s.bound = rectOf(l.RectBound())
+	return s, nil
+}
+
+func newShape(pts []s2.Point, closed bool, radius s1.Angle) *Shape {
+	s := &Shape{pts: pts, closed: closed, radius: radius}
+	var rect s2.Rect
+	if len(pts) == 1 {
+		s.cap = s2.CapFromCenterAngle(pts[0], radius)
+		rect = s.cap.RectBound()
+	} else {
+		pl := s2.Polyline(pts)
+		c := pl.CapBound()
+		s.cap = s2.CapFromCenterAngle(c.Center(), c.Radius()+radius)
+		rect = pl.RectBound()
+		if radius > 0 {
+			// Grow by the radius: exact in latitude, and in longitude by
+			// the widest a circle of that radius gets over the rect.
+			lat := rect.Lat.Expanded(float64(radius)).Intersection(s2.FullRect().Lat)
+			far := max(math.Abs(lat.Lo), math.Abs(lat.Hi))
+			dlon := math.Pi
+			if c := math.Cos(far); c > math.Sin(float64(radius)) {
+				dlon = math.Asin(math.Sin(float64(radius)) / c)
+			}
+			rect = s2.Rect{Lat: lat, Lng: rect.Lng.Expanded(dlon)}
+		}
+	}
+	s.bound = rectOf(rect)
+	return s
+}
+
+// Bound returns a latitude/longitude box holding the shape.
+func (s *Shape) Bound() Rect { return s.bound }
+
+// Centre returns a point at the centre of the shape's bounding cap.
+func (s *Shape) Centre() Point { return fromS2(s.cap.Center()) }
+
+// Vertices returns the shape's core vertices.
+func (s *Shape) Vertices() []Point {
+	out := make([]Point, len(s.pts))
+	for i, v := range s.pts {
+		out[i] = fromS2(v)
+	}
+	return out
+}
+
+// edgeCount is the number of edges of the core.
+func (s *Shape) edgeCount() int {
+	switch {
+	case len(s.pts) < 2:
+		return 0
+	case s.closed:
+		return len(s.pts)
+	}
+	return len(s.pts) - 1
+}
+
+func (s *Shape) edge(i int) (s2.Point, s2.Point) {
+	j := i + 1
+	if j == len(s.pts) {
+		j = 0
+	}
+	return s.pts[i], s.pts[j]
+}
+
+// coreDistance returns the distance between the two cores (zero when they
+// touch, cross or one holds the other) and the point of s's core nearest
+// t's. With stop set, it returns as soon as it finds a distance below stop.
+func coreDistance(s, t *Shape, stop s1.ChordAngle) (s1.ChordAngle, s2.Point) {
+	if s.loop != nil && s.loop.ContainsPoint(t.pts[0]) {
+		return 0, t.pts[0]
+	}
+	if t.loop != nil && t.loop.ContainsPoint(s.pts[0]) {
+		return 0, s.pts[0]
+	}
+	best := s1.InfChordAngle()
+	var where s2.Point
+	ns, nt := s.edgeCount(), t.edgeCount()
+	// Vertices of s against t.
+	for _, v := range s.pts {
+		if nt == 0 {
+			if d := s2.ChordAngleBetweenPoints(v, t.pts[0]); d < best {
+				best, where = d, v
+			}
+			continue
+		}
+		for j := range nt {
+			b0, b1 := t.edge(j)
+			if d, ok := s2.UpdateMinDistance(v, b0, b1, best); ok {
+				best, where = d, v
+			}
+		}
+		if best < stop {
+			return best, where
+		}
+	}
+	// Vertices of t against the edges of s; crossings.
+	for i := range ns {
+		a0, a1 := s.edge(i)
+		for _, v := range t.pts {
+			if d, ok := s2.UpdateMinDistance(v, a0, a1, best); ok {
+				best, where = d, s2.Project(v, a0, a1)
+			}
+		}
+		for j := range nt {
+			b0, b1 := t.edge(j)
+			if s2.CrossingSign(a0, a1, b0, b1) == s2.Cross {
+				x, _ := s2.EdgePairClosestPoints(a0, a1, b0, b1)
+				return 0, x
+			}
+		}
+		if best < stop {
+			return best, where
+		}
+	}
+	return best, where
+}
+
+// Within reports whether the horizontal gap between s and t is at most d
+// metres.
+func (s *Shape) Within(t *Shape, d float64) bool {
+	reach := s.radius + t.radius + angle(d)
+	// The bounding caps settle most pairs.
+	if s.cap.Center().Angle(t.cap.Center().Vector) > s.cap.Radius()+t.cap.Radius()+angle(d) {
+		return false
+	}
+	limit := s1.ChordAngleFromAngle(reach).Successor()
+	dist, _ := coreDistance(s, t, limit)
+	return dist < limit
+}
+
+// Gap returns the horizontal gap between s and t in metres (0 when they
+// overlap) and the point of s nearest t (a point of the overlap when they
+// overlap).
+func (s *Shape) Gap(t *Shape) (float64, Point) {
+	dist, where := coreDistance(s, t, 0)
+	gap := dist.Angle() - s.radius - t.radius
+	if s.radius > 0 && dist > 0 {
+		// Step from s's core towards t by the radius, so the point lies
+		// on s's edge (or in the overlap).
+		step := min(s.radius, dist.Angle())
+		if p := towards(where, t); p != (s2.Point{}) {
+			where = s2.InterpolateAtDistance(step, where, p)
+		}
+	}
+	return max(0, metres(gap)), fromS2(where)
+}
+
+// towards returns the point of t's core nearest x.
+func towards(x s2.Point, t *Shape) s2.Point {
+	if t.edgeCount() == 0 {
+		return t.pts[0]
+	}
+	best := s1.InfChordAngle()
+	var p s2.Point
+	for j := range t.edgeCount() {
+		b0, b1 := t.edge(j)
+		q := s2.Project(x, b0, b1)
+		if d := s2.ChordAngleBetweenPoints(x, q); d < best {
+			best, p = d, q
+		}
+	}
+	return p
+}
+
+// Contains reports whether p lies in the shape.
+func (s *Shape) Contains(p Point) bool { return s.DistanceTo(p) == 0 }
+
+// DistanceTo returns how far p lies outside the shape, in metres (0
+// inside).
+func (s *Shape) DistanceTo(p Point) float64 {
+	x := p.s2()
+	if s.loop != nil && s.loop.ContainsPoint(x) {
+		return 0
+	}
+	best := s1.InfChordAngle()
+	if s.edgeCount() == 0 {
+		best = s2.ChordAngleBetweenPoints(x, s.pts[0])
+	}
+	for i := range s.edgeCount() {
+		a0, a1 := s.edge(i)
+		best, _ = s2.UpdateMinDistance(x, a0, a1, best)
+	}
+	return max(0, metres(best.Angle()-s.radius))
+}
+
+// edgeIndexDistance returns the distance from s's core to the edges of
+// idx, not counting idx's interiors.
+func (s *Shape) edgeIndexDistance(idx *s2.ShapeIndex) s1.ChordAngle {
+	q := s2.NewClosestEdgeQuery(idx, s2.NewClosestEdgeQueryOptions().IncludeInteriors(false))
+	best := s1.InfChordAngle()
+	if s.edgeCount() == 0 {
+		return q.Distance(s2.NewMinDistanceToPointTarget(s.pts[0]))
+	}
+	for i := range s.edgeCount() {
+		a0, a1 := s.edge(i)
+		best = min(best, q.Distance(s2.NewMinDistanceToEdgeTarget(s2.Edge{V0: a0, V1: a1})))
+	}
+	return best
+}
+
+// GapToLine returns the horizontal gap in metres between s and the line
+// (0 when the line passes through it).
+func (s *Shape) GapToLine(l *Line) float64 {
+	var d s1.ChordAngle
+	if l.index != nil {
+		d = s.edgeIndexDistance(l.index)
+	} else {
+		d = s1.InfChordAngle()
+		for _, e := range l.edges {
+			t := &Shape{pts: []s2.Point{e.a, e.b}}
+			c, _ := coreDistance(s, t, 0)
+			d = min(d, c)
+		}
+	}
+	if s.loop != nil && d > 0 && len(l.edges) > 0 && s.loop.ContainsPoint(l.edges[0].a) {
+		d = 0
+	}
+	return max(0, metres(d.Angle()-s.radius))
+}
+
+// GapToRegion returns the horizontal gap in metres between s and the
+// region (0 when they overlap).
+func (s *Shape) GapToRegion(r *Region) float64 {
+	if r.sp.ContainsPoint(s.pts[0]) {
+		return 0
+	}
+	if s.loop != nil {
+		for _, l := range r.sp.Loops() {
+			if s.loop.ContainsPoint(l.Vertex(0)) {
+				return 0
+			}
+		}
+	}
+	d := s.edgeIndexDistance(r.edges)
+	return max(0, metres(d.Angle()-s.radius))
+}
+
+// InsideRegion reports whether the whole shape lies inside the region.
+func (s *Shape) InsideRegion(r *Region) bool {
+	for _, v := range s.pts {
+		if !r.sp.ContainsPoint(v) {
+			return false
+		}
+	}
+	// Every core vertex is inside; the shape is inside when the region's
+	// boundary stays farther from the core than the radius and crosses no
+	// core edge.
+	d := s.edgeIndexDistance(r.edges)
+	if d.Angle() <= s.radius {
+		return false
+	}
+	if s.loop != nil {
+		for _, l := range r.sp.Loops() {
+			if s.loop.ContainsPoint(l.Vertex(0)) {
+				return false // a hole or another polygon inside the shape
+			}
+		}
+	}
+	return true
+}
