@@ -84,6 +84,7 @@ func TestSeverityOf(t *testing.T) {
 		{truce.RuleMaritime, truce.WeaponMLRS, truce.SeverityMedium},
 		{truce.RuleProtectedSite, "", truce.SeverityHigh},
 		{truce.RuleSilence, truce.WeaponSmallArms, truce.SeverityCritical},
+		{truce.RuleSilence, truce.WeaponMLRS, truce.SeverityCritical}, // a heavy weapon does not lower it
 		{truce.RuleFreedomOfMovement, "", truce.SeverityLow},
 	}
 	for _, tt := range tests {

@@ -17,6 +17,12 @@
 //   - The judgement routes (incidents, violations, sectors) read the
 //     engine of Config.Engine, and answer 503 when there is none (no
 //     agreement loaded).
+//   - Windows of silence (/api/v1/windows) are read from the journal: the
+//     engine's windows brought up to the journal's head, so that a window
+//     is seen as soon as the request that journaled it is answered. A
+//     request or acknowledgement reads the window and journals its new
+//     state as one step (under one lock), so that no acknowledgement is
+//     lost to another made at the same time.
 //   - A POST of observations is all or nothing as far as the journal is
 //     concerned: the whole body is decoded first and the valid observations
 //     are then written by one store.Append. A body that is too large, that

@@ -118,6 +118,12 @@ func TestOpenAPIConformance(t *testing.T) {
 	sensor := e.token(t, "MISSION", truce.OrgCoalition, truce.RoleSensor)
 	viewer := e.token(t, "GBR", truce.OrgNation, truce.RoleViewer)
 	public := e.token(t, "PRESS", truce.OrgPublic, truce.RoleViewer)
+	// Windows of silence: one requested before the cases, and one that has
+	// ended (windows_test.go).
+	analyst := e.token(t, "MISSION", truce.OrgCoalition, truce.RoleAnalyst)
+	liaisonUA, liaisonRU := e.token(t, "UA", truce.OrgParty, truce.RoleLiaison), e.token(t, "RU", truce.OrgParty, truce.RoleLiaison)
+	wid := e.doWindow(t, postWindowRq(analyst, windowBody("conformance")), 201).ID
+	e.appendEndedWindow(t)
 	// The judgement scenario, then the observations the cases post, from
 	// first+1 on.
 	incidents := judgementScenario(t, e)
@@ -136,6 +142,10 @@ func TestOpenAPIConformance(t *testing.T) {
 	// A server without an agreement, for the 503s.
 	bare := newEnv(t, nil)
 	bareAnalyst := bare.token(t, "MISSION", truce.OrgCoalition, truce.RoleAnalyst)
+	bareLiaison := bare.token(t, "UA", truce.OrgParty, truce.RoleLiaison)
+	postWin := func(token, ctype, body string) request {
+		return request{method: "POST", path: "/api/v1/windows", token: token, contentType: ctype, body: body}
+	}
 	const unknown = "truce_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	post := func(token, ctype, body string) request {
 		return request{method: "POST", path: "/api/v1/observations", token: token, contentType: ctype, body: body}
@@ -229,6 +239,32 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"sectors public", get(public, "/api/v1/sectors"), 403, false},
 		{"sectors sensor", get(sensor, "/api/v1/sectors"), 403, false},
 		{"sectors without agreement", get(bareAnalyst, "/api/v1/sectors"), 503, false},
+
+		{"window request", postWin(analyst, "application/json", windowBody("another")), 201, false},
+		{"window request again", postWin(analyst, "application/json", windowBody("conformance")), 200, false},
+		{"window request bad radius", postWin(analyst, "application/json", strings.Replace(windowBody("x"), `"radius_m":2000`, `"radius_m":0`, 1)), 400, true},
+		{"window request until before from", postWin(analyst, "application/json", strings.Replace(windowBody("x"), `"from":"2026-03-01T11`, `"from":"2026-03-01T15`, 1)), 400, false},
+		{"window request unknown field", postWin(analyst, "application/json", strings.Replace(windowBody("x"), `{`, `{"colour":"red",`, 1)), 400, true},
+		{"window request too large", postWin(analyst, "application/json", strings.Replace(windowBody("x"), `"purpose":"`, `"purpose":"`+strings.Repeat("p", 9000), 1)), 413, true},
+		{"window request not json", postWin(analyst, "text/plain", windowBody("x")), 415, true},
+		{"window request no token", postWin("", "application/json", windowBody("x")), 401, true},
+		{"window request monitor", postWin(monitor, "application/json", windowBody("x")), 403, false},
+		{"window request without agreement", postWin(bareAnalyst, "application/json", windowBody("x")), 503, false},
+		{"windows", get(viewer, "/api/v1/windows"), 200, false},
+		{"windows unknown parameter", get(viewer, "/api/v1/windows?state=requested"), 400, false},
+		{"windows no token", get("", "/api/v1/windows"), 401, true},
+		{"windows public", get(public, "/api/v1/windows"), 403, false},
+		{"window", get(viewer, "/api/v1/windows/"+wid), 200, false},
+		{"window missing", get(viewer, "/api/v1/windows/w-000000000000"), 404, false},
+		{"window sensor", get(sensor, "/api/v1/windows/"+wid), 403, false},
+		{"window acknowledge", ackRq(liaisonUA, wid), 200, false},
+		{"window acknowledge again", ackRq(liaisonUA, wid), 200, false},
+		{"window acknowledge last", ackRq(liaisonRU, wid), 200, false},
+		{"window acknowledge monitor", ackRq(monitor, wid), 403, false},
+		{"window acknowledge missing", ackRq(liaisonUA, "w-000000000000"), 404, false},
+		{"window acknowledge ended", ackRq(liaisonRU, "w-ended"), 409, false},
+		{"window acknowledge no token", ackRq("", wid), 401, true},
+		{"window acknowledge without agreement", ackRq(bareLiaison, wid), 503, false},
 
 		{"stream", get(monitor, "/api/v1/stream?after=0"), 200, false},
 		{"stream bad after", get(monitor, "/api/v1/stream?after=x"), 400, true},

@@ -86,6 +86,8 @@ type Server struct {
 	tokensMu sync.RWMutex
 	tokens   map[[32]byte]truce.Token // cache of tokens found in the store
 
+	windows windowBook // the windows of silence, up to the journal's head
+
 	// Set by tests before serving.
 	heartbeat     time.Duration                // interval of ": ping" on streams
 	retry         time.Duration                // the "retry:" a stream announces
@@ -113,6 +115,10 @@ func routeTable() []route {
 		{http.MethodGet, "/api/v1/incidents/{id}", true, false, (*Server).getIncident},
 		{http.MethodGet, "/api/v1/violations", true, false, (*Server).listViolations},
 		{http.MethodGet, "/api/v1/sectors", true, false, (*Server).listSectors},
+		{http.MethodPost, "/api/v1/windows", true, false, (*Server).postWindow},
+		{http.MethodGet, "/api/v1/windows", true, false, (*Server).listWindows},
+		{http.MethodGet, "/api/v1/windows/{id}", true, false, (*Server).getWindow},
+		{http.MethodPost, "/api/v1/windows/{id}/acknowledge", true, false, (*Server).acknowledgeWindow},
 		{http.MethodGet, "/api/v1/stream", true, false, (*Server).stream},
 		{http.MethodGet, "/api/v1/log/checkpoint", false, true, (*Server).getCheckpoint},
 		{http.MethodGet, "/api/v1/log/entries", false, true, (*Server).listLogEntries},

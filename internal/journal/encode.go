@@ -297,6 +297,24 @@ func (w *writer) trigger(t *truce.Trigger) {
 
 func (w *writer) window(v *truce.SilenceWindow) {
 	w.open()
+	if len(v.Acks) > 0 {
+		// Sorted without repeats: one set has one encoding.
+		for i := 1; i < len(v.Acks); i++ {
+			if v.Acks[i-1] >= v.Acks[i] {
+				w.fail(fmt.Errorf("window %s: acks %q are not sorted without repeats", v.ID, v.Acks))
+				break
+			}
+		}
+		w.key("acks")
+		w.b = append(w.b, '[')
+		for i, p := range v.Acks {
+			if i > 0 {
+				w.b = append(w.b, ',')
+			}
+			w.str(string(p))
+		}
+		w.b = append(w.b, ']')
+	}
 	w.key("center")
 	w.open()
 	w.point(v.Center)
@@ -309,8 +327,20 @@ func (w *writer) window(v *truce.SilenceWindow) {
 		w.key("name")
 		w.str(v.Name)
 	}
+	if v.Purpose != "" {
+		w.key("purpose")
+		w.str(v.Purpose)
+	}
 	w.key("radius_mm")
 	w.units(v.Radius, truce.MetreUnit)
+	if v.RequestedBy != "" {
+		w.key("requested_by")
+		w.str(string(v.RequestedBy))
+	}
+	if !v.Requested.IsZero() {
+		w.key("requested_us")
+		w.time(v.Requested)
+	}
 	w.key("state")
 	w.str(windowState(v))
 	if !v.Period.Until.IsZero() {
@@ -405,13 +435,17 @@ type wireTrigger struct {
 }
 
 type wireWindow struct {
-	Center point  `json:"center"`
-	From   int64  `json:"from_us"`
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	Radius int64  `json:"radius_mm"`
-	State  string `json:"state"`
-	Until  *int64 `json:"until_us"`
+	Acks        []string `json:"acks"`
+	Center      point    `json:"center"`
+	From        int64    `json:"from_us"`
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Purpose     string   `json:"purpose"`
+	Radius      int64    `json:"radius_mm"`
+	RequestedBy string   `json:"requested_by"`
+	Requested   *int64   `json:"requested_us"`
+	State       string   `json:"state"`
+	Until       *int64   `json:"until_us"`
 }
 
 type wireEntry struct {
@@ -514,10 +548,16 @@ func Decode(b []byte) (Entry, error) {
 		}
 	}
 	if v := w.Window; v != nil {
-		sw := &truce.SilenceWindow{ID: v.ID, Name: v.Name, Center: v.Center.geo(), Radius: truce.FromUnits(v.Radius, truce.MetreUnit),
-			Period: truce.TimeRange{From: time.UnixMicro(v.From).UTC()}, Acknowledged: v.State == "acknowledged"}
+		sw := &truce.SilenceWindow{ID: v.ID, Name: v.Name, Purpose: v.Purpose, Center: v.Center.geo(), Radius: truce.FromUnits(v.Radius, truce.MetreUnit),
+			Period: truce.TimeRange{From: time.UnixMicro(v.From).UTC()}, RequestedBy: truce.OrgID(v.RequestedBy), Acknowledged: v.State == "acknowledged"}
 		if v.Until != nil {
 			sw.Period.Until = time.UnixMicro(*v.Until).UTC()
+		}
+		if v.Requested != nil {
+			sw.Requested = time.UnixMicro(*v.Requested).UTC()
+		}
+		for _, p := range v.Acks {
+			sw.Acks = append(sw.Acks, truce.PartyID(p))
 		}
 		if v.State != "acknowledged" && v.State != "requested" {
 			return Entry{}, fmt.Errorf("journal: decode entry %d: window state %q is neither requested nor acknowledged", e.Seq, v.State)

@@ -22,8 +22,9 @@ const (
 	// KindTrigger records the renewed-aggression trigger firing or
 	// clearing.
 	KindTrigger Kind = "trigger"
-	// KindWindow records a window of silence: requested, or acknowledged by
-	// both parties (a later entry of the same id replaces an earlier one).
+	// KindWindow records a window of silence: requested, acknowledged by
+	// some parties, or by all of them (a later entry of the same id
+	// replaces an earlier one).
 	KindWindow Kind = "silence_window"
 )
 
@@ -77,11 +78,21 @@ func (e *Entry) Key() (Key, bool) {
 		l := e.Level
 		return derivedKey("sector_level", l.Sector, l.At.UTC().Format(time.RFC3339Nano), string(l.To)), true
 	case e.Kind == KindWindow && e.Window != nil:
-		// The whole window: a corrected period, place or state is a new
-		// entry; the same one sent twice is not.
+		// The whole window: a corrected period, place or state, or one
+		// more party's acknowledgement, is a new entry; the same one sent
+		// twice is not.
 		w := e.Window
-		return derivedKey("silence_window", w.ID, windowState(w), w.Name, fmt.Sprint(w.Center.Lat, w.Center.Lon, w.Radius),
-			w.Period.From.UTC().Format(time.RFC3339Nano), w.Period.Until.UTC().Format(time.RFC3339Nano)), true
+		parts := []string{"silence_window", w.ID, windowState(w), w.Name, fmt.Sprint(w.Center.Lat, w.Center.Lon, w.Radius),
+			w.Period.From.UTC().Format(time.RFC3339Nano), w.Period.Until.UTC().Format(time.RFC3339Nano)}
+		// Fields windows gained later join the key only when set, so that
+		// the keys of older entries stay as they were.
+		if w.Purpose != "" || w.RequestedBy != "" || !w.Requested.IsZero() || len(w.Acks) > 0 {
+			parts = append(parts, w.Purpose, string(w.RequestedBy), w.Requested.UTC().Format(time.RFC3339Nano))
+			for _, p := range w.Acks {
+				parts = append(parts, string(p))
+			}
+		}
+		return derivedKey(parts...), true
 	case e.Kind == KindTrigger && e.Trigger != nil:
 		state := "cleared"
 		if e.Trigger.Fired {

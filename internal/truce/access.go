@@ -160,6 +160,26 @@ func (p Principal) CanReport() bool {
 	return false
 }
 
+// CanRequestWindow reports whether p may request a window of silence: the
+// coalition's admins, analysts, commissioners and planners.
+func (p Principal) CanRequestWindow() bool {
+	switch p.Role {
+	case RoleAdmin, RoleAnalyst, RoleCommissioner, RolePlanner:
+		return p.Kind == OrgCoalition
+	}
+	return false
+}
+
+// AcknowledgesFor returns the party on whose behalf p may acknowledge a
+// window of silence: a party's liaison acknowledges for their own party
+// only. ok is false for everyone else.
+func (p Principal) AcknowledgesFor() (party PartyID, ok bool) {
+	if p.Role != RoleLiaison || p.Kind != OrgParty {
+		return "", false
+	}
+	return PartyID(p.Org), true
+}
+
 // CanRead reports whether p may read records at all (what it sees is then
 // decided record by record by CanSee).
 func (p Principal) CanRead() bool { return p.Role.Valid() && p.Role != RoleSensor }

@@ -211,15 +211,58 @@ type SectorLevel struct {
 }
 
 // SilenceWindow is a local ceasefire for repair work: no fire within
-// Radius metres of Center during Period. It binds once both parties have
-// acknowledged it.
+// Radius metres of Center during Period. It binds (Acknowledged) once
+// every party of the agreement has acknowledged it.
 type SilenceWindow struct {
-	ID           string
-	Name         string
-	Center       geo.Point
-	Radius       float64
-	Period       TimeRange
+	ID      string
+	Name    string
+	Purpose string // what the work is, e.g. "repair of the water main at Vodiane"
+	Center  geo.Point
+	Radius  float64
+	Period  TimeRange
+	// RequestedBy and Requested say who asked for the window and when;
+	// empty and zero for windows agreed outside truce.
+	RequestedBy OrgID
+	Requested   time.Time
+	// Acks are the parties that have acknowledged it, sorted, without
+	// repeats.
+	Acks []PartyID
+	// Acknowledged: every party has acknowledged it (see Acknowledge), or
+	// it was agreed with them outside truce. Only an acknowledged window
+	// binds.
 	Acknowledged bool
+}
+
+// Acknowledge records that party p acknowledged w, and makes w
+// Acknowledged once every one of parties has. It reports whether p had
+// not acknowledged w before. Acks is copied, not changed in place.
+func (w *SilenceWindow) Acknowledge(p PartyID, parties []PartyID) bool {
+	i, found := slices.BinarySearch(w.Acks, p)
+	if found {
+		return false
+	}
+	w.Acks = slices.Insert(slices.Clone(w.Acks), i, p)
+	if len(w.Pending(parties)) == 0 {
+		w.Acknowledged = true
+	}
+	return true
+}
+
+// Pending returns the parties of parties that have not acknowledged w, in
+// their order.
+func (w *SilenceWindow) Pending(parties []PartyID) []PartyID {
+	var out []PartyID
+	for _, p := range parties {
+		if _, ok := slices.BinarySearch(w.Acks, p); !ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Ended reports whether w's period is over at now.
+func (w *SilenceWindow) Ended(now time.Time) bool {
+	return !w.Period.Until.IsZero() && !now.Before(w.Period.Until)
 }
 
 // LevelChange is a sector's alert level changing at a moment, with the
