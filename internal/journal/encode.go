@@ -25,6 +25,18 @@ const maxSafe = 1<<53 - 1
 func Encode(dst []byte, e *Entry) ([]byte, error) {
 	w := writer{b: dst}
 	w.open()
+	switch {
+	case e.Kind == KindActivity && e.Activity == nil:
+		return dst, fmt.Errorf("journal: encode entry %d: activity entry without activity", e.Seq)
+	case e.Kind == KindActivity:
+		w.key("activity")
+		w.activity(e.Activity)
+	case e.Kind == KindTrackAlert && e.Alert == nil:
+		return dst, fmt.Errorf("journal: encode entry %d: track_alert entry without alert", e.Seq)
+	case e.Kind == KindTrackAlert:
+		w.key("alert")
+		w.alert(e.Alert)
+	}
 	w.key("kind")
 	w.str(string(e.Kind))
 	switch e.Kind {
@@ -45,7 +57,11 @@ func Encode(dst []byte, e *Entry) ([]byte, error) {
 		}
 		w.key("observation")
 		w.observation(e.Observation)
-	case KindToken:
+	case KindToken, KindActivity, KindTrackAlert:
+	case KindTracks:
+		if len(e.Tracks) == 0 {
+			return dst, fmt.Errorf("journal: encode entry %d: tracks entry without positions", e.Seq)
+		}
 	default:
 		return dst, fmt.Errorf("journal: encode entry %d: unknown kind %q", e.Seq, e.Kind)
 	}
@@ -61,6 +77,10 @@ func Encode(dst []byte, e *Entry) ([]byte, error) {
 		}
 		w.key("token")
 		w.token(e.Token)
+	}
+	if e.Kind == KindTracks {
+		w.key("tracks")
+		w.positions(e.Tracks)
 	}
 	if e.Kind == KindTrigger {
 		w.key("trigger")
@@ -449,6 +469,9 @@ type wireWindow struct {
 }
 
 type wireEntry struct {
+	Activity    *wireActivity    `json:"activity"`
+	Alert       *wireAlert       `json:"alert"`
+	Tracks      []wirePosition   `json:"tracks"`
 	Kind        string           `json:"kind"`
 	Window      *wireWindow      `json:"window"`
 	Level       *wireLevel       `json:"level"`
@@ -529,6 +552,9 @@ func Decode(b []byte) (Entry, error) {
 			Label:   t.Label,
 			Created: e.Time,
 		}
+		if len(t.Hash) != 2*len(tok.Hash) {
+			return Entry{}, fmt.Errorf("journal: decode entry %d: token hash %q is not 64 hex digits", e.Seq, t.Hash)
+		}
 		if n, err := hex.Decode(tok.Hash[:], []byte(t.Hash)); err != nil || n != len(tok.Hash) {
 			return Entry{}, fmt.Errorf("journal: decode entry %d: token hash %q is not 64 hex digits", e.Seq, t.Hash)
 		}
@@ -563,6 +589,15 @@ func Decode(b []byte) (Entry, error) {
 			return Entry{}, fmt.Errorf("journal: decode entry %d: window state %q is neither requested nor acknowledged", e.Seq, v.State)
 		}
 		e.Window = sw
+	}
+	if w.Activity != nil {
+		e.Activity = w.Activity.activity()
+	}
+	if w.Alert != nil {
+		e.Alert = w.Alert.alert()
+	}
+	if w.Tracks != nil {
+		e.Tracks = decodePositions(w.Tracks)
 	}
 	again, err := Encode(nil, &e)
 	if err != nil {

@@ -26,6 +26,13 @@ const (
 	// some parties, or by all of them (a later entry of the same id
 	// replaces an earlier one).
 	KindWindow Kind = "silence_window"
+	// KindActivity records a coalition activity as a decision or a change
+	// of state left it (the whole activity, with its version).
+	KindActivity Kind = "activity"
+	// KindTracks records a batch of coalition unit positions.
+	KindTracks Kind = "tracks"
+	// KindTrackAlert records an alert the positions raised.
+	KindTrackAlert Kind = "track_alert"
 )
 
 // Entry is one event of the journal. Seq numbers are contiguous from 1.
@@ -41,6 +48,9 @@ type Entry struct {
 	Level       *truce.LevelChange
 	Trigger     *truce.Trigger
 	Window      *truce.SilenceWindow
+	Activity    *truce.Activity
+	Tracks      []truce.Position
+	Alert       *truce.TrackAlert
 }
 
 // Marking returns who may see e: an observation's own marking; a token's
@@ -53,6 +63,10 @@ func (e *Entry) Marking() truce.Marking {
 		return e.Observation.Marking
 	case e.Kind == KindLevel || e.Kind == KindTrigger || e.Kind == KindWindow:
 		return truce.Marking{TLP: truce.TLPGreen}
+	case e.Kind == KindActivity || e.Kind == KindTracks || e.Kind == KindTrackAlert:
+		// The coalition's own movements: its bodies and nations, not the
+		// parties or the public.
+		return truce.Marking{TLP: truce.TLPAmber}
 	}
 	return truce.Marking{TLP: truce.TLPRed}
 }
@@ -93,6 +107,10 @@ func (e *Entry) Key() (Key, bool) {
 			}
 		}
 		return derivedKey(parts...), true
+	case e.Kind == KindActivity && e.Activity != nil:
+		return activityKey(e.Activity), true
+	case e.Kind == KindTrackAlert && e.Alert != nil:
+		return alertKey(e.Alert), true
 	case e.Kind == KindTrigger && e.Trigger != nil:
 		state := "cleared"
 		if e.Trigger.Fired {

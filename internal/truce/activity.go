@@ -259,3 +259,57 @@ func (c *Coalition) Margin(a, b Domain) Margin {
 	x, y := c.Margins[a], c.Margins[b]
 	return Margin{Horizontal: max(x.Horizontal, y.Horizontal), Vertical: max(x.Vertical, y.Vertical), Time: max(x.Time, y.Time)}
 }
+
+func roundPoints(ps []geo.Point) []geo.Point {
+	if ps == nil {
+		return nil
+	}
+	out := make([]geo.Point, len(ps))
+	for i, p := range ps {
+		out[i] = roundPoint(p)
+	}
+	return out
+}
+
+// Canonical returns a rounded to the held precision (see DegreeUnit), as
+// the journal holds it.
+func (a Activity) Canonical() Activity {
+	vs := make([]Volume, len(a.Volumes))
+	for i, v := range a.Volumes {
+		f := Footprint{Polygon: geo.Ring(roundPoints(v.Footprint.Polygon)), Path: roundPoints(v.Footprint.Path), HalfWidth: Round(v.Footprint.HalfWidth, MetreUnit)}
+		if c := v.Footprint.Circle; c != nil {
+			f.Circle = &geo.Cap{Center: roundPoint(c.Center), Radius: Round(c.Radius, MetreUnit)}
+		}
+		vs[i] = Volume{Footprint: f, MinAlt: Round(v.MinAlt, MetreUnit), MaxAlt: Round(v.MaxAlt, MetreUnit),
+			Period: TimeRange{From: v.Period.From.UTC().Round(TimeUnit), Until: v.Period.Until.UTC().Round(TimeUnit)}}
+	}
+	a.Volumes = vs
+	cs := make([]Conflict, len(a.Conflicts))
+	for i, c := range a.Conflicts {
+		c.Where = roundPoint(c.Where)
+		c.Distance, c.MinAlt, c.MaxAlt = Round(c.Distance, MetreUnit), Round(c.MinAlt, MetreUnit), Round(c.MaxAlt, MetreUnit)
+		c.When = TimeRange{From: c.When.From.UTC().Round(TimeUnit), Until: c.When.Until.UTC().Round(TimeUnit)}
+		cs[i] = c
+	}
+	if len(cs) == 0 {
+		cs = nil
+	}
+	a.Conflicts = cs
+	return a
+}
+
+// Canonical returns p rounded to the held precision.
+func (p Position) Canonical() Position {
+	p.Point = roundPoint(p.Point)
+	p.Alt = Round(p.Alt, MetreUnit)
+	p.Time = p.Time.UTC().Round(TimeUnit)
+	return p
+}
+
+// Canonical returns a rounded to the held precision.
+func (a TrackAlert) Canonical() TrackAlert {
+	a.Point = roundPoint(a.Point)
+	a.Distance = Round(a.Distance, MetreUnit)
+	a.Time = a.Time.UTC().Round(TimeUnit)
+	return a
+}
