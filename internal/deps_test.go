@@ -36,6 +36,7 @@ var policy = map[string][]string{
 	"internal/fuse":            {"internal/geo", "internal/truce", "github.com/golang/geo/r3"},
 	"internal/assess":          {"internal/agreement", "internal/geo", "internal/truce", "github.com/golang/geo/r3"},
 	"internal/engine":          {"internal/agreement", "internal/assess", "internal/feed", "internal/fuse", "internal/geo", "internal/journal", "internal/store", "internal/truce"},
+	"internal/cot":             {"google.golang.org/protobuf/encoding/protowire"},
 	"internal/deconflict":      {"internal/agreement", "internal/geo", "internal/truce"},
 	"internal/sim":             {"internal/agreement", "internal/geo", "internal/truce"},
 	"internal/report":          {"internal/agreement", "internal/engine", "internal/geo", "internal/truce"},
