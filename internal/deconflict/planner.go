@@ -235,10 +235,10 @@ func (p *Planner) conflicts(plan *truce.Activity, vols []Vol) []truce.Conflict {
 				continue
 			}
 			out = append(out, truce.Conflict{Kind: truce.ConflictZone, Volume: i, With: z.zone.ID, Blocking: true, Rule: string(z.zone.Kind),
-				Where: q.Shape.Centre(), Distance: gap, When: period, MinAlt: q.MinAlt, MaxAlt: q.MaxAlt})
+				Where: q.Shape.Anchor(), Distance: gap, When: period, MinAlt: q.MinAlt, MaxAlt: q.MaxAlt})
 		}
 		if cv := p.caveat[plan.Nation]; cv != nil {
-			c := truce.Conflict{Kind: truce.ConflictCaveat, Volume: i, With: cv.Name, Blocking: true, Where: q.Shape.Centre(), When: period, MinAlt: q.MinAlt, MaxAlt: q.MaxAlt}
+			c := truce.Conflict{Kind: truce.ConflictCaveat, Volume: i, With: cv.Name, Blocking: true, Where: q.Shape.Anchor(), When: period, MinAlt: q.MinAlt, MaxAlt: q.MaxAlt}
 			if len(cv.Domains) > 0 && !slices.Contains(cv.Domains, plan.Domain) {
 				c.Rule = "domain"
 				out = append(out, c)

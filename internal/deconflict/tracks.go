@@ -18,8 +18,8 @@ import (
 // enter a zone closed to its domain; aircraft of different nations must
 // keep the air separation. It reports changes (a unit leaving or
 // re-entering its volumes, entering a zone, two aircraft coming too
-// close), not every position. Positions of a unit older than the newest
-// seen are recorded but not judged. Safe for concurrent use; batches are
+// close), not every position. A position of a unit older than the newest
+// seen for it is passed over. Safe for concurrent use; batches are
 // judged one at a time, in the order given.
 type Monitor struct {
 	p     *Planner

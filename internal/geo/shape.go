@@ -1,8 +1,10 @@
 package geo
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/golang/geo/s1"
 	"github.com/golang/geo/s2"
@@ -88,11 +90,48 @@ func PolygonShape(ring Ring) (*Shape, error) {
 	if err := l.Validate(); err != nil {
 		return nil, fmt.Errorf("polygon: %v", err)
 	}
+	// S2's Loop.Validate does not look for crossing edges (golang/geo
+	// leaves that check out); do it here.
+	if i, j, ok := selfCrossing(l.Vertices()); ok {
+		return nil, fmt.Errorf("polygon: edges %d and %d cross", i, j)
+	}
 	s := newShape(l.Vertices(), true, 0)
 	s.loop = l
 	s.cap = l.CapBound()
 	s.bound = rectOf(l.RectBound())
 	return s, nil
+}
+
+// selfCrossing reports two non-adjacent edges of the loop vs that cross
+// or touch. Edges are swept in order of their lowest latitude, so only
+// edges whose latitude ranges overlap are compared.
+func selfCrossing(vs []s2.Point) (int, int, bool) {
+	n := len(vs)
+	type span struct {
+		lo, hi float64
+		i      int
+	}
+	es := make([]span, n)
+	for i := range n {
+		b := s2.NewRectBounder()
+		b.AddPoint(vs[i])
+		b.AddPoint(vs[(i+1)%n])
+		r := b.RectBound()
+		es[i] = span{r.Lat.Lo, r.Lat.Hi, i}
+	}
+	slices.SortFunc(es, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	for k := range es {
+		for m := k + 1; m < n && es[m].lo <= es[k].hi; m++ {
+			i, j := min(es[k].i, es[m].i), max(es[k].i, es[m].i)
+			if j == i+1 || (i == 0 && j == n-1) {
+				continue // adjacent edges share a vertex
+			}
+			if s2.CrossingSign(vs[i], vs[(i+1)%n], vs[j], vs[(j+1)%n]) != s2.DoNotCross {
+				return i, j, true
+			}
+		}
+	}
+	return 0, 0, false
 }
 
 func newShape(pts []s2.Point, closed bool, radius s1.Angle) *Shape {
@@ -127,6 +166,9 @@ func (s *Shape) Bound() Rect { return s.bound }
 
 // Centre returns a point at the centre of the shape's bounding cap.
 func (s *Shape) Centre() Point { return fromS2(s.cap.Center()) }
+
+// Anchor returns a point of the shape: its first core vertex.
+func (s *Shape) Anchor() Point { return fromS2(s.pts[0]) }
 
 // Vertices returns the shape's core vertices.
 func (s *Shape) Vertices() []Point {
@@ -306,8 +348,16 @@ func (s *Shape) GapToLine(l *Line) float64 {
 			d = min(d, c)
 		}
 	}
-	if s.loop != nil && d > 0 && len(l.edges) > 0 && s.loop.ContainsPoint(l.edges[0].a) {
-		d = 0
+	if s.loop != nil && d > 0 {
+		// A part wholly inside the polygon meets none of its edges; any
+		// part, not only the first, may be (brute-forced lines were
+		// checked edge by edge above).
+		for _, part := range l.parts {
+			if s.loop.ContainsPoint(part[0].s2()) {
+				d = 0
+				break
+			}
+		}
 	}
 	return max(0, metres(d.Angle()-s.radius))
 }
