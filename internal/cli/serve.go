@@ -30,6 +30,8 @@ func serve(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address` (host:port; port 0 picks a free one)")
 	agr := fs.String("agreement", "", "agreement `file`: reports are fused into incidents, judged against it and escalated by sector (the incidents, violations and sectors routes), and party claims must name its parties")
 	origin := fs.String("origin", "", "`name` of the evidence log in its checkpoints and signing key, made on first start beside the database (default: the existing key's, else truce.local/<agreement id>)")
+	cotAddr := fs.String("cot-addr", "", "TAK/Cursor-on-Target `address` (host:port, TCP and UDP; CoT XML and TAK protocol 1): friendly units' positions become tracks; clients receive the line, zones, violations and track alerts (needs --agreement and --cot-nation)")
+	cotNation := fs.String("cot-nation", "", "the `nation` (organisation id, such as GBR) whose units the TAK clients at --cot-addr report")
 	maxBody := fs.Int64("max-body", 16<<20, "largest request body accepted, in `bytes`")
 	logLevel := fs.String("log", "info", "log `level`: debug, info, warn or error")
 	return func(ctx context.Context, s *stdio, args []string) error {
@@ -45,6 +47,12 @@ func serve(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 				return err
 			}
 		}
+		if *cotAddr != "" && (*agr == "" || *cotNation == "") {
+			return usagef("--cot-addr needs --agreement and --cot-nation")
+		}
+		if *cotNation != "" && !truce.ValidOrgID(*cotNation) {
+			return usagef("--cot-nation: %q is not an organisation id", *cotNation)
+		}
 		log := slog.New(slog.NewTextHandler(s.err, &slog.HandlerOptions{Level: level}))
 		return server.Run(ctx, server.Options{
 			DB:           *db,
@@ -52,6 +60,8 @@ func serve(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			Agreement:    *agr,
 			Origin:       *origin,
 			MaxBodyBytes: *maxBody,
+			CoTAddr:      *cotAddr,
+			CoTNation:    truce.NationID(*cotNation),
 			Out:          s.out,
 			Logger:       log,
 			Listening: func(a net.Addr) {

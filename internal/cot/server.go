@@ -47,6 +47,11 @@ type Server struct {
 	// SendQueue is the number of broadcast messages buffered per client
 	// before it is dropped as too slow (default DefaultSendQueue).
 	SendQueue int
+	// Welcome, when set, returns the events each new TCP client is sent
+	// first, as XML (before it has said which protocol it speaks): the
+	// picture it would otherwise wait for, such as shapes that are
+	// broadcast only now and then.
+	Welcome func() []Event
 
 	once    sync.Once
 	ready   chan struct{}
@@ -263,9 +268,16 @@ func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, wg *sync.WaitG
 		}
 		s.connsOpen.Add(1)
 		s.connsTotal.Add(1)
+		var welcome []Event
+		if s.Welcome != nil {
+			welcome = s.Welcome()
+		}
 		c := &client{conn: conn, from: from,
-			send: make(chan []byte, orDefault(s.SendQueue, DefaultSendQueue)),
+			send: make(chan []byte, orDefault(s.SendQueue, DefaultSendQueue)+len(welcome)),
 			done: make(chan struct{})}
+		for _, ev := range welcome {
+			c.send <- MarshalXML(ev)
+		}
 		s.mu.Lock()
 		s.clients[c] = struct{}{}
 		s.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/truce-dev/truce/internal/deconflict"
 	"github.com/truce-dev/truce/internal/engine"
 	"github.com/truce-dev/truce/internal/evidence"
 	"github.com/truce-dev/truce/internal/journal"
@@ -70,6 +71,11 @@ type Config struct {
 	// nil when the server keeps no signing key (the log routes answer
 	// 503 then).
 	Notary *evidence.Notary
+	// Planner decides the coalition's activities and Monitor judges its
+	// units' positions; nil without an agreement (the activity and track
+	// routes answer 503 then).
+	Planner *deconflict.Planner
+	Monitor *deconflict.Monitor
 }
 
 // Server serves truce's HTTP API. Make one with New.
@@ -119,6 +125,16 @@ func routeTable() []route {
 		{http.MethodGet, "/api/v1/windows", true, false, (*Server).listWindows},
 		{http.MethodGet, "/api/v1/windows/{id}", true, false, (*Server).getWindow},
 		{http.MethodPost, "/api/v1/windows/{id}/acknowledge", true, false, (*Server).acknowledgeWindow},
+		{http.MethodPost, "/api/v1/activities", true, false, (*Server).postActivity},
+		{http.MethodPost, "/api/v1/activities/check", true, false, (*Server).checkActivity},
+		{http.MethodGet, "/api/v1/activities", true, false, (*Server).listActivities},
+		{http.MethodGet, "/api/v1/activities/{id}", true, false, (*Server).getActivity},
+		{http.MethodPut, "/api/v1/activities/{id}", true, false, (*Server).putActivity},
+		{http.MethodPost, "/api/v1/activities/{id}/activate", true, false, transition(truce.ActivityActive)},
+		{http.MethodPost, "/api/v1/activities/{id}/end", true, false, transition(truce.ActivityEnded)},
+		{http.MethodPost, "/api/v1/activities/{id}/cancel", true, false, transition(truce.ActivityCancelled)},
+		{http.MethodPost, "/api/v1/tracks", true, false, (*Server).postTracks},
+		{http.MethodGet, "/api/v1/tracks", true, false, (*Server).listTracks},
 		{http.MethodGet, "/api/v1/stream", true, false, (*Server).stream},
 		{http.MethodGet, "/api/v1/log/checkpoint", false, true, (*Server).getCheckpoint},
 		{http.MethodGet, "/api/v1/log/entries", false, true, (*Server).listLogEntries},

@@ -295,6 +295,10 @@ func (st *streamer) event(e *journal.Entry) (bool, error) {
 		kind, data = string(journal.KindLevel), api.FromLevelChange(e.Level)
 	case e.Kind == journal.KindTrigger && e.Trigger != nil:
 		kind, data = string(journal.KindTrigger), api.FromTrigger(e.Trigger)
+	case e.Kind == journal.KindActivity && e.Activity != nil && st.p.CanSeeForce():
+		kind, data = string(journal.KindActivity), api.FromActivity(e.Activity)
+	case e.Kind == journal.KindTrackAlert && e.Alert != nil && st.p.CanSeeForce():
+		kind, data = string(journal.KindTrackAlert), api.FromTrackAlert(e.Alert)
 	case e.Kind == journal.KindToken && e.Token != nil:
 		if st.p.Role != truce.RoleAdmin {
 			return false, nil // administration: for its organisation's admins only

@@ -24,6 +24,7 @@ import (
 
 	"github.com/truce-dev/truce/internal/agreement"
 	"github.com/truce-dev/truce/internal/auth"
+	"github.com/truce-dev/truce/internal/deconflict"
 	"github.com/truce-dev/truce/internal/engine"
 	"github.com/truce-dev/truce/internal/evidence"
 	"github.com/truce-dev/truce/internal/httpapi"
@@ -44,6 +45,12 @@ type Options struct {
 	// without an agreement).
 	Origin string
 
+	// CoTAddr, when set, is the host:port where TAK clients connect (TCP
+	// and UDP); CoTNation is the nation their friendly units belong to.
+	// Both need an agreement.
+	CoTAddr   string
+	CoTNation truce.NationID
+
 	MaxBodyBytes    int64         // request body limit; 0 for the API's default
 	ShutdownTimeout time.Duration // how long in-flight requests may take to finish; 0 for 10 s
 
@@ -63,9 +70,13 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	var (
 		parties []truce.PartyID
+		agr     *truce.Agreement
 		eng     *engine.Engine
 		origin  = "truce.local/journal"
 	)
+	if opts.CoTAddr != "" && (opts.Agreement == "" || opts.CoTNation == "") {
+		return errors.New("serve: the TAK/CoT listener needs an agreement and the nation of its units (--agreement, --cot-nation)")
+	}
 	if opts.Agreement != "" {
 		a, err := agreement.Load(opts.Agreement)
 		if err != nil {
@@ -75,6 +86,7 @@ func Run(ctx context.Context, opts Options) error {
 			parties = append(parties, p.ID)
 		}
 		origin = "truce.local/" + a.ID
+		agr = a
 		if eng, err = engine.New(engine.Config{Agreement: a}); err != nil {
 			return err
 		}
@@ -107,6 +119,17 @@ func Run(ctx context.Context, opts Options) error {
 	} else {
 		ran <- nil
 	}
+	var (
+		planner *deconflict.Planner
+		monitor *deconflict.Monitor
+	)
+	if agr != nil {
+		start := time.Now()
+		if planner, monitor, err = Force(ctx, agr, db); err != nil {
+			return err
+		}
+		log.Info("deconfliction", "activities", len(planner.Activities(deconflict.Filter{})), "reserved_volumes", planner.Reserved(), "took", time.Since(start).Round(time.Millisecond))
+	}
 	if err := Bootstrap(ctx, db, opts.Out, rand.Reader, time.Now()); err != nil {
 		return err
 	}
@@ -125,6 +148,8 @@ func Run(ctx context.Context, opts Options) error {
 		Engine:       eng,
 		Events:       events,
 		Notary:       notary,
+		Planner:      planner,
+		Monitor:      monitor,
 		Now:          time.Now,
 		Parties:      parties,
 		MaxBodyBytes: opts.MaxBodyBytes,
@@ -151,6 +176,23 @@ func Run(ctx context.Context, opts Options) error {
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
+	}
+	cotDone := make(chan error, 1)
+	cotCtx, stopCoT := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopCoT()
+	if opts.CoTAddr != "" {
+		bridge := NewCoTBridge(CoTOptions{Addr: opts.CoTAddr, Nation: opts.CoTNation}, agr, api.ReportTracks, log, time.Now)
+		go func() { cotDone <- bridge.Run(cotCtx, events) }()
+		select {
+		case <-bridge.Server.Ready():
+			tcp, udp := bridge.Server.Addrs()
+			log.Info("TAK/CoT listening", "tcp", tcp.String(), "udp", udp.String(), "nation", opts.CoTNation)
+		case err := <-cotDone:
+			ln.Close()
+			return fmt.Errorf("serve: TAK/CoT listener: %w", err)
+		}
+	} else {
+		cotDone <- nil
 	}
 	srv := &http.Server{
 		Handler:           api.Handler(),
@@ -183,6 +225,10 @@ func Run(ctx context.Context, opts Options) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown: requests still running were cut off", "err", err)
 		srv.Close()
+	}
+	stopCoT()
+	if err := <-cotDone; err != nil {
+		log.Warn("TAK/CoT listener", "err", err)
 	}
 	if r := runner.Load(); r != nil {
 		r.Close()

@@ -179,8 +179,10 @@ type Conflict struct {
 	Blocking bool
 	// Rule names the rule that applied, such as "higher_priority".
 	Rule string
-	// Where is a point of the plan's volume closest to the other, and
-	// Distance the horizontal gap in metres (0 when they overlap).
+	// Where is, for an activity, the point of the plan's volume closest
+	// to the other (in the overlap when they overlap), and for a zone or
+	// caveat a point of the volume's footprint; Distance is the horizontal
+	// gap in metres (0 when they overlap).
 	Where    geo.Point
 	Distance float64
 	// When is the overlap in time, widened by the time margin; MinAlt and
@@ -312,4 +314,40 @@ func (a TrackAlert) Canonical() TrackAlert {
 	a.Distance = Round(a.Distance, MetreUnit)
 	a.Time = a.Time.UTC().Round(TimeUnit)
 	return a
+}
+
+// coalitionMarking is the marking of the coalition's own movements.
+var coalitionMarking = Marking{TLP: TLPAmber}
+
+// CanSeeForce reports whether p may see the coalition's activities, tracks
+// and alerts: the coalition bodies and nations (TLP:AMBER).
+func (p Principal) CanSeeForce() bool {
+	return p.CanSee(coalitionMarking, "") && (p.Kind == OrgCoalition || p.Kind == OrgNation)
+}
+
+// CanPlanFor reports whether p may file and change activities of nation n:
+// a coalition body's admin or planner for any nation, a nation's planner
+// for its own.
+func (p Principal) CanPlanFor(n NationID) bool {
+	switch {
+	case p.Role != RolePlanner && p.Role != RoleAdmin:
+		return false
+	case p.Kind == OrgCoalition:
+		return true
+	case p.Kind == OrgNation:
+		return p.Org == n
+	}
+	return false
+}
+
+// CanReportTracks reports whether p may report positions of nation n's
+// units: a coalition body's admin, planner, monitor or sensor for any
+// nation; a nation's planner, monitor or sensor for its own.
+func (p Principal) CanReportTracks(n NationID) bool {
+	switch p.Role {
+	case RoleAdmin, RolePlanner, RoleMonitor, RoleSensor:
+	default:
+		return false
+	}
+	return p.Kind == OrgCoalition || (p.Kind == OrgNation && p.Org == n)
 }
