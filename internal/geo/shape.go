@@ -237,11 +237,15 @@ func coreDistance(s, t *Shape, stop s1.ChordAngle) (s1.ChordAngle, s2.Point) {
 				best, where = d, s2.Project(v, a0, a1)
 			}
 		}
-		for j := range nt {
-			b0, b1 := t.edge(j)
-			if s2.CrossingSign(a0, a1, b0, b1) == s2.Cross {
-				x, _ := s2.EdgePairClosestPoints(a0, a1, b0, b1)
-				return 0, x
+		if nt > 0 {
+			// One crosser per edge of s, chained along t's edges.
+			cr := s2.NewChainEdgeCrosser(a0, a1, t.pts[0])
+			for j := range nt {
+				b0, b1 := t.edge(j)
+				if cr.ChainCrossingSign(b1) == s2.Cross {
+					x, _ := s2.EdgePairClosestPoints(a0, a1, b0, b1)
+					return 0, x
+				}
 			}
 		}
 		if best < stop {
