@@ -168,6 +168,35 @@ func printSummary(w io.Writer, a *truce.Agreement, sh *agreement.Shapes) {
 		ws = append(ws, fmt.Sprintf("%s: tense %g, serious %g, critical %g", shortDuration(win.Duration), win.Tense, win.Serious, win.Critical))
 	}
 	fmt.Fprintf(w, "\nescalation: %s; hysteresis %g; renewed aggression when %d sector(s) are critical\n", strings.Join(ws, "; "), e.Hysteresis, e.RenewedAggressionSectors)
+
+	c := a.Coalition
+	var ms []string
+	for _, d := range []truce.Domain{truce.DomainAir, truce.DomainLand, truce.DomainSea} {
+		m := c.Margins[d]
+		ms = append(ms, fmt.Sprintf("%s %g m, %g m, %s", d, m.Horizontal, m.Vertical, shortDuration(m.Time)))
+	}
+	overlap := "refused"
+	if c.EqualPriorityOverlap {
+		overlap = "allowed"
+	}
+	fmt.Fprintf(w, "coalition: separation %s; equal-priority overlap %s\n", strings.Join(ms, "; "), overlap)
+	for _, cv := range c.Caveats {
+		var limits []string
+		if len(cv.Domains) > 0 {
+			ds := make([]string, len(cv.Domains))
+			for i, d := range cv.Domains {
+				ds[i] = string(d)
+			}
+			limits = append(limits, "domains "+strings.Join(ds, ", "))
+		}
+		if cv.Within != nil {
+			limits = append(limits, "within a region of "+km2(cv.Within.Area())+" km²")
+		}
+		if cv.Outside != nil {
+			limits = append(limits, "outside a region of "+km2(cv.Outside.Area())+" km²")
+		}
+		fmt.Fprintf(w, "  caveat %s: %s (%s)\n", cv.Nation, cv.Name, strings.Join(limits, "; "))
+	}
 }
 
 // shortDuration formats d without zero minutes and seconds: 1h, 90m, 24h.
