@@ -20,7 +20,6 @@ type Vol struct {
 	MinAlt, MaxAlt float64
 	From, Until    int64
 	Domain         truce.Domain
-	dom            uint8 // domainNumber(Domain), set by Add
 	Priority       int
 	Owner          int32 // the caller's number for the activity
 	Index          int32 // the volume's index in its activity
@@ -356,11 +355,6 @@ func (x *Index) Pairs() [][2]uint32 {
 func Pairs(c *truce.Coalition, opt IndexOptions, vols []Vol) [][2]uint32 {
 	g := newGrid(c, opt)
 	return pairsOf(&g, vols)
-}
-
-type posting struct {
-	cell uint32 // dense cell number
-	e    entry
 }
 
 func pairsOf(g *grid, vols []Vol) [][2]uint32 {
