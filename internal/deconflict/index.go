@@ -97,18 +97,18 @@ func domainNumber(d truce.Domain) uint8 {
 
 // IndexOptions tune an Index; zero values take the defaults.
 type IndexOptions struct {
-	CellDeg float64       // cell side in degrees (default 0.2, at least 0.05)
-	Bucket  time.Duration // cell span in time (default 2 hours)
+	CellDeg float64       // cell side in degrees (default 0.3, at least 0.05)
+	Bucket  time.Duration // cell span in time (default 4 hours)
 }
 
 func newGrid(c *truce.Coalition, opt IndexOptions) grid {
 	if opt.CellDeg <= 0 {
-		opt.CellDeg = 0.2
+		opt.CellDeg = 0.3
 	}
 	// Cells are numbered in 13 bits of latitude and longitude.
 	opt.CellDeg = max(opt.CellDeg, 0.05)
 	if opt.Bucket <= 0 {
-		opt.Bucket = 2 * time.Hour
+		opt.Bucket = 4 * time.Hour
 	}
 	g := grid{cellDeg: opt.CellDeg, bucket: opt.Bucket.Microseconds()}
 	var maxM truce.Margin
@@ -369,12 +369,23 @@ func pairsOf(g *grid, vols []Vol) [][2]uint32 {
 		order[i] = uint32(i)
 	}
 	slices.SortFunc(order, func(a, b uint32) int { return cmpInt64(vols[a].From, vols[b].From) })
+	// Spans and entries, on every core.
 	spans := make([]span, len(vols))
+	ents := make([]entry, len(vols))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(vols); i += workers {
+				spans[i] = g.spanOf(&vols[i])
+				ents[i] = g.entryOf(uint32(i), &vols[i], &spans[i])
+			}
+		})
+	}
+	wg.Wait()
 	lo := span{lat0: math.MaxInt32, lon0: math.MaxInt32, a0: math.MaxInt32, t0: math.MaxInt64}
 	hi := span{lat1: math.MinInt32, lon1: math.MinInt32, a1: math.MinInt32, t1: math.MinInt64}
-	for i := range vols {
-		s := g.spanOf(&vols[i])
-		spans[i] = s
+	for i := range spans {
+		s := &spans[i]
 		lo.lat0, lo.lon0, lo.a0, lo.t0 = min(lo.lat0, s.lat0), min(lo.lon0, s.lon0), min(lo.a0, s.a0), min(lo.t0, s.t0)
 		hi.lat1, hi.lon1, hi.a1, hi.t1 = max(hi.lat1, s.lat1), max(hi.lon1, s.lon1), max(hi.a1, s.a1), max(hi.t1, s.t1)
 	}
@@ -388,39 +399,53 @@ func pairsOf(g *grid, vols []Vol) [][2]uint32 {
 		}
 		return x.pairsOfCells()
 	}
-	dense := func(t int64, a, la, lo_ int32) uint32 {
-		return uint32((((t-lo.t0)*nA+int64(a-lo.a0))*nLat+int64(la-lo.lat0))*nLon + int64(lo_-lo.lon0))
+	// dense appends the numbers of the cells of s to buf.
+	dense := func(s *span, buf []uint32) []uint32 {
+		for t := s.t0; t <= s.t1; t++ {
+			bt := (t - lo.t0) * nA
+			for a := s.a0; a <= s.a1; a++ {
+				ba := (bt + int64(a-lo.a0)) * nLat
+				for la := s.lat0; la <= s.lat1; la++ {
+					bl := (ba+int64(la-lo.lat0))*nLon - int64(lo.lon0)
+					for lon := s.lon0; lon <= s.lon1; lon++ {
+						buf = append(buf, uint32(bl+int64(lon)))
+					}
+				}
+			}
+		}
+		return buf
 	}
 	// Count the entries of each cell, then place them (a counting sort,
 	// stable, so each cell keeps the order of start).
 	counts := make([]uint32, nCells+1)
-	total := 0
+	var buf []uint32
 	for _, i := range order {
-		s := &spans[i]
-		s.each(func(c cellKey) { counts[dense(c.t, c.a, c.la, c.lo)+1]++; total++ })
+		buf = dense(&spans[i], buf[:0])
+		for _, d := range buf {
+			counts[d+1]++
+		}
 	}
 	for i := 1; i < len(counts); i++ {
 		counts[i] += counts[i-1]
 	}
-	entries := make([]entry, total)
+	// Cells list volumes by number: small enough to stay in cache while
+	// they are placed; the entries themselves are read from ents.
+	postings := make([]uint32, counts[nCells])
 	next := slices.Clone(counts)
 	for _, i := range order {
-		s := &spans[i]
-		e := g.entryOf(i, &vols[i], s)
-		s.each(func(c cellKey) {
-			d := dense(c.t, c.a, c.la, c.lo)
-			entries[next[d]] = e
+		buf = dense(&spans[i], buf[:0])
+		for _, d := range buf {
+			postings[next[d]] = i
 			next[d]++
-		})
+		}
 	}
 	// Scan the cells, a share each.
 	out := make([][][2]uint32, workers)
-	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			var found [][2]uint32
 			for d := w; d < int(nCells); d += workers {
-				es := entries[counts[d]:counts[d+1]]
+				es := postings[counts[d]:counts[d+1]]
 				if len(es) < 2 {
 					continue
 				}
@@ -432,7 +457,7 @@ func pairsOf(g *grid, vols []Vol) [][2]uint32 {
 				n /= nLat
 				c.a = int32(n%nA) + lo.a0
 				c.t = n/nA + lo.t0
-				found = scanCell(g, vols, c, es, found)
+				found = scanCell(g, vols, ents, c, es, found)
 			}
 			out[w] = found
 		})
@@ -455,27 +480,26 @@ func cmpInt64(a, b int64) int {
 	return 0
 }
 
-// scanCell appends the pairs of one cell's entries, which are in order of
-// start: an entry's scan stops at the first that starts after it ends
-// (with the largest time margin).
-func scanCell(g *grid, vols []Vol, c cellKey, es []entry, found [][2]uint32) [][2]uint32 {
+// scanCell appends the pairs of one cell's volumes (numbers into vols and
+// ents), which are in order of start: a volume's scan stops at the first
+// that starts after it ends (with the largest time margin).
+func scanCell(g *grid, vols []Vol, ents []entry, c cellKey, ids []uint32, found [][2]uint32) [][2]uint32 {
 	maxT := g.maxT
-	for i := range es {
-		a := &es[i]
-		va := &vols[a.id]
-		for j := i + 1; j < len(es); j++ {
-			b := &es[j]
+	for i, ia := range ids {
+		a := &ents[ia]
+		for _, ib := range ids[i+1:] {
+			b := &ents[ib]
 			if b.from >= a.until+maxT {
 				break
 			}
 			if !first(c, a, b) || !g.cheap(a, b) {
 				continue
 			}
-			vb := &vols[b.id]
+			va, vb := &vols[ia], &vols[ib]
 			if va.Owner == vb.Owner || !g.exact(va, vb) {
 				continue
 			}
-			found = append(found, [2]uint32{min(a.id, b.id), max(a.id, b.id)})
+			found = append(found, [2]uint32{min(ia, ib), max(ia, ib)})
 		}
 	}
 	return found
@@ -484,12 +508,17 @@ func scanCell(g *grid, vols []Vol, c cellKey, es []entry, found [][2]uint32) [][
 // pairsOfCells is Pairs over the index's own cells, whose entries are in
 // no particular order.
 func (x *Index) pairsOfCells() [][2]uint32 {
+	ents := make([]entry, len(x.vols))
 	var all [][2]uint32
 	for k, es := range x.cells {
 		c := cellKey{t: int64(k >> 32), a: int32(k >> 26 & maxLayer), la: int32(k >> 13 & coordMask), lo: int32(k & coordMask)}
-		sorted := slices.Clone(es)
-		slices.SortFunc(sorted, func(a, b entry) int { return cmpInt64(a.from, b.from) })
-		all = scanCell(&x.grid, x.vols, c, sorted, all)
+		ids := make([]uint32, len(es))
+		for i := range es {
+			ents[es[i].id] = es[i]
+			ids[i] = es[i].id
+		}
+		slices.SortFunc(ids, func(a, b uint32) int { return cmpInt64(ents[a].from, ents[b].from) })
+		all = scanCell(&x.grid, x.vols, ents, c, ids, all)
 	}
 	return all
 }

@@ -259,6 +259,10 @@ func coreDistance(s, t *Shape, stop s1.ChordAngle) (s1.ChordAngle, s2.Point) {
 // metres.
 func (s *Shape) Within(t *Shape, d float64) bool {
 	reach := s.radius + t.radius + angle(d)
+	if len(s.pts) == 1 && len(t.pts) == 1 {
+		// Two circles: their centres' distance settles it.
+		return s.pts[0].Angle(t.pts[0].Vector) <= reach
+	}
 	// The bounding caps settle most pairs.
 	if s.cap.Center().Angle(t.cap.Center().Vector) > s.cap.Radius()+t.cap.Radius()+angle(d) {
 		return false
