@@ -42,7 +42,7 @@ var policy = map[string][]string{
 	"internal/report":          {"internal/agreement", "internal/engine", "internal/geo", "internal/truce"},
 	"internal/evidence":        {"golang.org/x/mod/sumdb/..."},
 	"examples/donbas":          {},
-	"internal/server":          {"internal/agreement", "internal/auth", "internal/cot", "internal/deconflict", "internal/engine", "internal/evidence", "internal/httpapi", "internal/journal", "internal/store", "internal/store/sqlite", "internal/truce", "github.com/prometheus/client_golang/..."},
+	"internal/server":          {"internal/agreement", "internal/api", "internal/auth", "internal/cot", "internal/deconflict", "internal/engine", "internal/evidence", "internal/geo", "internal/httpapi", "internal/ingest", "internal/journal", "internal/store", "internal/store/sqlite", "internal/truce", "github.com/prometheus/client_golang/..."},
 	"internal":                 {}, // this test
 }
 

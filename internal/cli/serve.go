@@ -32,6 +32,15 @@ func serve(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 	origin := fs.String("origin", "", "`name` of the evidence log in its checkpoints and signing key, made on first start beside the database (default: the existing key's, else truce.local/<agreement id>)")
 	cotAddr := fs.String("cot-addr", "", "TAK/Cursor-on-Target `address` (host:port, TCP and UDP; CoT XML and TAK protocol 1): friendly units' positions become tracks; clients receive the line, zones, violations and track alerts (needs --agreement and --cot-nation)")
 	cotNation := fs.String("cot-nation", "", "the `nation` (organisation id, such as GBR) whose units the TAK clients at --cot-addr report")
+	markers := map[string]truce.Category{}
+	fs.Func("cot-marker", "`TYPE=CATEGORY`: TAK markers of CoT type TYPE (and the types below it) become observations of that category, seen by the --cot-nation (repeatable; for example b-r-f-h-c=explosion)", func(v string) error {
+		typ, cat, err := server.ParseMarker(v)
+		if err != nil {
+			return err
+		}
+		markers[typ] = cat
+		return nil
+	})
 	maxBody := fs.Int64("max-body", 16<<20, "largest request body accepted, in `bytes`")
 	logLevel := fs.String("log", "info", "log `level`: debug, info, warn or error")
 	return func(ctx context.Context, s *stdio, args []string) error {
@@ -62,6 +71,7 @@ func serve(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			MaxBodyBytes: *maxBody,
 			CoTAddr:      *cotAddr,
 			CoTNation:    truce.NationID(*cotNation),
+			CoTMarkers:   markers,
 			Out:          s.out,
 			Logger:       log,
 			Listening: func(a net.Addr) {

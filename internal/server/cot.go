@@ -8,10 +8,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/truce-dev/truce/internal/api"
 	"github.com/truce-dev/truce/internal/cot"
 	"github.com/truce-dev/truce/internal/deconflict"
 	"github.com/truce-dev/truce/internal/engine"
 	"github.com/truce-dev/truce/internal/geo"
+	"github.com/truce-dev/truce/internal/ingest"
+	"github.com/truce-dev/truce/internal/journal"
 	"github.com/truce-dev/truce/internal/truce"
 )
 
@@ -35,18 +38,41 @@ type CoTOptions struct {
 	// how long one waits for company (defaults 1000 and 250 ms).
 	Batch int
 	Flush time.Duration
+	// Markers maps CoT types (a type and the types below it: "b-r-f-h-c"
+	// holds "b-r-f-h-c-x") to the observation category a marker of that
+	// type reports: such markers become observations of the nation, seen
+	// by the client's user, one per marker uid. Nil: markers are passed
+	// over.
+	Markers map[string]truce.Category
+	// Parties are the agreement's parties, for validating observations.
+	Parties []truce.PartyID
+}
+
+// ParseMarker reads a --cot-marker mapping, TYPE=CATEGORY.
+func ParseMarker(s string) (string, truce.Category, error) {
+	typ, cat, ok := strings.Cut(s, "=")
+	if !ok || typ == "" || strings.ContainsAny(typ, " \t") {
+		return "", "", fmt.Errorf("%q: want TYPE=CATEGORY, such as b-r-f-h-c=explosion", s)
+	}
+	c, err := truce.ParseCategory(cat)
+	if err != nil {
+		return "", "", fmt.Errorf("%q: %v", s, err)
+	}
+	return typ, c, nil
 }
 
 // CoTBridge connects TAK clients to truce: friendly units' positions
 // (CoT type a-f-*) become tracks of the configured nation, with the CoT
 // uid as the unit; TAK clients receive the line of contact and the
 // agreement's zones as shapes, violations as markers and track alerts as
-// markers. Other CoT events are counted and passed over: mapping markers
-// to observations is not configured.
+// markers. Markers of the types CoTOptions.Markers maps become
+// observations; other CoT events are counted and passed over.
 type CoTBridge struct {
 	Server *cot.Server
 	opt    CoTOptions
 	report Reporter
+	// Journal, when set, journals the observations markers report.
+	Journal func(ctx context.Context, entries []journal.Entry) error
 	agr    *truce.Agreement
 	log    *slog.Logger
 	now    func() time.Time
@@ -122,9 +148,51 @@ func (b *CoTBridge) Ignored() map[string]uint64 {
 	return out
 }
 
+// markerCategory returns the category a marker of type typ reports, by
+// the longest mapped type that holds it.
+func (b *CoTBridge) markerCategory(typ string) (truce.Category, bool) {
+	best, cat := -1, truce.Category("")
+	for t, c := range b.opt.Markers {
+		if (typ == t || strings.HasPrefix(typ, t+"-")) && len(t) > best {
+			best, cat = len(t), c
+		}
+	}
+	return cat, best >= 0
+}
+
+// ObservationOf returns the observation a mapped marker reports, as the
+// API would take it from the nation's user.
+func ObservationOf(ev *cot.Event, cat truce.Category, nation truce.NationID) api.Observation {
+	lat, lon := ev.Point.Lat, ev.Point.Lon
+	o := api.Observation{Source: "tak:" + string(nation), SourceID: ev.UID, Method: string(truce.MethodSeen), Category: string(cat),
+		Time: ev.Time.UTC().Format(time.RFC3339Nano), Lat: &lat, Lon: &lon, Text: strings.TrimSpace(ev.Callsign + " " + ev.Remarks)}
+	if !cot.IsUnknown(ev.Point.CE) && ev.Point.CE > 0 {
+		cep := ev.Point.CE
+		o.CEPM = &cep
+	}
+	return o
+}
+
+func (b *CoTBridge) marker(ctx context.Context, ev *cot.Event, from string, cat truce.Category) {
+	w := ObservationOf(ev, cat, b.opt.Nation)
+	obs, rej := ingest.Validate(&w, ingest.Options{Now: b.now(), Parties: b.opt.Parties})
+	if rej != nil {
+		b.log.Warn("cot: marker refused as an observation", "from", from, "uid", ev.UID, "field", rej.Field, "reason", rej.Reason)
+		b.pass("invalid observation")
+		return
+	}
+	if err := b.Journal(ctx, []journal.Entry{{Kind: journal.KindObservation, Org: b.opt.Nation, Observation: &obs}}); err != nil {
+		b.log.Error("cot: journal observation", "uid", ev.UID, "err", err)
+	}
+}
+
 func (b *CoTBridge) handle(ctx context.Context, ev cot.Event, from string) {
 	p, ok := PositionOf(&ev, b.opt.Nation)
 	if !ok {
+		if cat, mapped := b.markerCategory(ev.Type); mapped && b.Journal != nil {
+			b.marker(ctx, &ev, from, cat)
+			return
+		}
 		b.pass("not a friendly unit")
 		return
 	}

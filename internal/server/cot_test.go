@@ -157,3 +157,56 @@ func TestCoTBridge(t *testing.T) {
 		t.Errorf("Run: %v", err)
 	}
 }
+
+// TestCoTMarkerObservation: with a mapping, a marker a TAK user drops
+// becomes an observation of the nation, once per marker uid.
+func TestCoTMarkerObservation(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "truce.db"), sqlite.Options{Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	typ, cat, err := ParseMarker("a-h-G=military_presence")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"a-h-G", "=explosion", "a-h-G=rain"} {
+		if _, _, err := ParseMarker(bad); err == nil {
+			t.Errorf("ParseMarker(%q) accepted", bad)
+		}
+	}
+	b := NewCoTBridge(CoTOptions{Addr: "127.0.0.1:0", Nation: "GBR", Markers: map[string]truce.Category{typ: cat, "a-h": truce.CategoryExplosion}},
+		&truce.Agreement{ID: "none"}, nil, slog.New(slog.DiscardHandler), time.Now)
+	b.Journal = func(ctx context.Context, es []journal.Entry) error { _, err := st.Append(ctx, es); return err }
+	data, err := os.ReadFile("../cot/testdata/captures/atak-hostile-marker-a-h-G.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := cot.ParseXML(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The longest mapped type wins; twice is one observation.
+	b.handle(ctx, ev, "tcp:test")
+	b.handle(ctx, ev, "tcp:test")
+	var got []truce.Observation
+	st.Entries(ctx, 0, 0, func(e *journal.Entry, _ []byte) error {
+		if e.Kind == journal.KindObservation {
+			if e.Org != "GBR" {
+				t.Errorf("recorded by %s, want GBR", e.Org)
+			}
+			got = append(got, *e.Observation)
+		}
+		return nil
+	})
+	if len(got) != 1 {
+		t.Fatalf("%d observations journaled, want 1", len(got))
+	}
+	o := got[0]
+	if o.Category != truce.CategoryMilitaryPresence || o.Method != truce.MethodSeen || o.Source != "tak:GBR" || o.SourceID != ev.UID || o.Location == nil ||
+		math.Abs(o.Location.Point.Lat-ev.Point.Lat) > 1e-7 || !o.Time.Equal(ev.Time.Round(time.Microsecond)) {
+		t.Errorf("observation %+v from marker %s at %v", o, ev.UID, ev.Point)
+	}
+}

@@ -50,6 +50,9 @@ type Options struct {
 	// Both need an agreement.
 	CoTAddr   string
 	CoTNation truce.NationID
+	// CoTMarkers maps CoT marker types to the observation category they
+	// report (see CoTOptions.Markers).
+	CoTMarkers map[string]truce.Category
 
 	MaxBodyBytes    int64         // request body limit; 0 for the API's default
 	ShutdownTimeout time.Duration // how long in-flight requests may take to finish; 0 for 10 s
@@ -181,7 +184,11 @@ func Run(ctx context.Context, opts Options) error {
 	cotCtx, stopCoT := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopCoT()
 	if opts.CoTAddr != "" {
-		bridge := NewCoTBridge(CoTOptions{Addr: opts.CoTAddr, Nation: opts.CoTNation}, agr, api.ReportTracks, log, time.Now)
+		bridge := NewCoTBridge(CoTOptions{Addr: opts.CoTAddr, Nation: opts.CoTNation, Markers: opts.CoTMarkers, Parties: parties}, agr, api.ReportTracks, log, time.Now)
+		bridge.Journal = func(ctx context.Context, es []journal.Entry) error {
+			_, err := db.Append(ctx, es)
+			return err
+		}
 		go func() { cotDone <- bridge.Run(cotCtx, events) }()
 		select {
 		case <-bridge.Server.Ready():
