@@ -199,14 +199,15 @@ func (p *Planner) conflicts(plan *truce.Activity, vols []Vol) []truce.Conflict {
 			c := truce.Conflict{Kind: truce.ConflictActivity, Volume: i, With: other.a.ID, WithVolume: int(v.Index)}
 			switch {
 			case v.Priority > plan.Priority:
-				c.Rule, c.Blocking = "higher_priority", true
+				c.Rule = truce.RuleHigherPriority
 			case v.Priority == plan.Priority && !p.agr.Coalition.EqualPriorityOverlap:
-				c.Rule, c.Blocking = "equal_priority", true
+				c.Rule = truce.RuleEqualPriority
 			case v.Priority == plan.Priority:
-				c.Rule = "equal_priority_allowed"
+				c.Rule = truce.RuleEqualPriorityAllowed
 			default:
-				c.Rule = "lower_priority"
+				c.Rule = truce.RuleLowerPriority
 			}
+			c.Blocking = truce.RuleBlocks(c.Rule)
 			mg := m(v.Domain)
 			c.Distance, c.Where = q.Shape.Gap(v.Shape)
 			dt := mg.Time.Microseconds()

@@ -12,14 +12,6 @@ import (
 // (the whole activity as it then stands), a batch of unit positions, and
 // an alert the positions raised.
 
-func (w *writer) bool(b bool) {
-	if b {
-		w.b = append(w.b, "true"...)
-	} else {
-		w.b = append(w.b, "false"...)
-	}
-}
-
 func (w *writer) pointObj(p geo.Point) {
 	w.open()
 	w.point(p)
@@ -117,10 +109,13 @@ func (w *writer) volume(v *truce.Volume) {
 	w.close()
 }
 
+// conflict writes c. Whether it blocks is not written: it follows from
+// the rule (truce.RuleBlocks), and the encoding has no booleans.
 func (w *writer) conflict(c *truce.Conflict) {
+	if c.Blocking != truce.RuleBlocks(c.Rule) {
+		w.fail(fmt.Errorf("conflict of rule %q marked blocking %v", c.Rule, c.Blocking))
+	}
 	w.open()
-	w.key("blocking")
-	w.bool(c.Blocking)
 	w.key("distance_mm")
 	w.units(c.Distance, truce.MetreUnit)
 	w.key("from_us")
@@ -223,7 +218,6 @@ type wireVolume struct {
 }
 
 type wireConflict struct {
-	Blocking   bool   `json:"blocking"`
 	Distance   int64  `json:"distance_mm"`
 	From       int64  `json:"from_us"`
 	Kind       string `json:"kind"`
@@ -308,7 +302,7 @@ func (v *wireActivity) activity() *truce.Activity {
 	}
 	for _, c := range v.Conflicts {
 		a.Conflicts = append(a.Conflicts, truce.Conflict{Kind: truce.ConflictKind(c.Kind), Volume: int(c.Volume), With: c.With, WithVolume: int(c.WithVolume),
-			Blocking: c.Blocking, Rule: c.Rule, Where: c.Where.geo(), Distance: mm(c.Distance),
+			Blocking: truce.RuleBlocks(c.Rule), Rule: c.Rule, Where: c.Where.geo(), Distance: mm(c.Distance),
 			When: truce.TimeRange{From: us(c.From), Until: us(c.Until)}, MinAlt: mm(c.MinAlt), MaxAlt: mm(c.MaxAlt)})
 	}
 	return a

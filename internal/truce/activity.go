@@ -351,3 +351,19 @@ func (p Principal) CanReportTracks(n NationID) bool {
 	}
 	return p.Kind == OrgCoalition || (p.Kind == OrgNation && p.Org == n)
 }
+
+// Conflict rules between activities (see Conflict.Rule); zone conflicts
+// carry the zone's kind and caveat conflicts the caveat broken.
+const (
+	RuleHigherPriority       = "higher_priority"
+	RuleEqualPriority        = "equal_priority"
+	RuleEqualPriorityAllowed = "equal_priority_allowed"
+	RuleLowerPriority        = "lower_priority"
+)
+
+// RuleBlocks reports whether a conflict under rule refuses the plan: every
+// rule does but lower_priority and equal_priority_allowed, which are
+// reported only.
+func RuleBlocks(rule string) bool {
+	return rule != RuleLowerPriority && rule != RuleEqualPriorityAllowed
+}
