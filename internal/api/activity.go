@@ -234,7 +234,14 @@ func (r *TracksRequest) ToPositions() ([]truce.Position, error) {
 	for i, w := range r.Positions {
 		p.rec = fmt.Sprintf("positions[%d]", i)
 		pos := truce.Position{Unit: w.Unit, Nation: truce.NationID(w.Nation), Domain: truce.Domain(w.Domain), Time: p.time("time", w.Time)}
-		pos.Point = p.point("lat/lon", LatLon{Lat: w.Lat, Lon: w.Lon})
+		switch {
+		case w.Lat == nil:
+			p.add("lat", "is required")
+		case w.Lon == nil:
+			p.add("lon", "is required")
+		default:
+			pos.Point = geo.Pt(*w.Lat, *w.Lon)
+		}
 		if w.AltM != nil {
 			pos.Alt = *w.AltM
 		}

@@ -80,6 +80,11 @@ func (s *Server) planOf(w http.ResponseWriter, r *http.Request) (truce.Activity,
 		writeErrorMessage(w, http.StatusServiceUnavailable, noDeconfliction)
 		return truce.Activity{}, nil, false
 	}
+	// Refuse those who may plan for no nation before reading the body.
+	if !p.CanPlanFor(p.Org) {
+		forbidden(w, p, "file or change activities (a coalition planner or admin, or a nation's own planner)")
+		return truce.Activity{}, nil, false
+	}
 	var req api.ActivityRequest
 	if !s.decodeBody(w, r, maxActivityBody, "an activity", &req) {
 		return truce.Activity{}, nil, false

@@ -105,7 +105,9 @@ func TestOpenAPIConformance(t *testing.T) {
 	openapi3filter.RegisterBodyDecoder("application/openmetrics-text", openapi3filter.PlainBodyDecoder)
 
 	var notReady atomic.Bool
+	force, _ := withForce(t, simpleAgreement)
 	e := newJudgingEnv(t, func(c *Config) {
+		force(c)
 		c.MaxBodyBytes = 8 << 10
 		c.Ready = func() error {
 			if notReady.Load() {
@@ -123,6 +125,8 @@ func TestOpenAPIConformance(t *testing.T) {
 	analyst := e.token(t, "MISSION", truce.OrgCoalition, truce.RoleAnalyst)
 	liaisonUA, liaisonRU := e.token(t, "UA", truce.OrgParty, truce.RoleLiaison), e.token(t, "RU", truce.OrgParty, truce.RoleLiaison)
 	wid := e.doWindow(t, postWindowRq(analyst, windowBody("conformance")), 201).ID
+	gbrPlanner := e.token(t, "GBR", truce.OrgNation, truce.RolePlanner)
+	coalPlanner := e.token(t, "MISSION", truce.OrgCoalition, truce.RolePlanner)
 	e.appendEndedWindow(t)
 	// The judgement scenario, then the observations the cases post, from
 	// first+1 on.
@@ -151,6 +155,22 @@ func TestOpenAPIConformance(t *testing.T) {
 		return request{method: "POST", path: "/api/v1/observations", token: token, contentType: ctype, body: body}
 	}
 	get := func(token, path string) request { return request{method: "GET", path: path, token: token} }
+	// Coalition activities and tracks, about 50 km west of the simple
+	// agreement's line (its keep-out band is 30 km wide).
+	barePlanner := bare.token(t, "MISSION", truce.OrgCoalition, truce.RolePlanner)
+	bareSensor := bare.token(t, "MISSION", truce.OrgCoalition, truce.RoleSensor)
+	west := [2]float64{48.6, 35.3}
+	a1 := plan{id: "conf-a1", unit: "GBR-1", prio: 5, at: west}
+	a2 := plan{id: "conf-a2", unit: "GBR-2", prio: 1, at: [2]float64{48.8, 35.3}}
+	f1 := plan{id: "conf-f1", nation: "FRA", unit: "FRA-1", prio: 3, at: [2]float64{48.61, 35.3}}
+	withVersion := func(p plan, v int) plan { p.version = v; return p }
+	overA1 := a2
+	overA1.at, overA1.version = west, 1
+	check := func(token, body string) request {
+		return request{method: "POST", path: "/api/v1/activities/check", token: token, contentType: "application/json", body: body}
+	}
+	pos1 := pos{"GBR-1", "GBR", "air", 10, west[0], west[1], 1500}
+	inBand := pos{"GBR-9", "GBR", "land", 10, 48.6, 35.9, 0}
 
 	cases := []conformance{
 		{"post json", post(monitor, "application/json", jsonTwo), 200, false},
@@ -266,6 +286,84 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"window acknowledge no token", ackRq("", wid), 401, true},
 		{"window acknowledge without agreement", ackRq(bareLiaison, wid), 503, false},
 
+		{"activity plan", postPlanRq(gbrPlanner, a1.body()), 201, false},
+		{"activity plan refused", postPlanRq(coalPlanner, f1.body()), 409, false},
+		{"activity plan elsewhere", postPlanRq(gbrPlanner, a2.body()), 201, false},
+		{"activity plan exists", postPlanRq(gbrPlanner, a1.body()), 409, false},
+		{"activity plan bad priority", postPlanRq(gbrPlanner, plan{unit: "x", prio: 101, at: west}.body()), 400, true},
+		{"activity plan no until", postPlanRq(gbrPlanner, strings.Replace(a1.body(), `,"until":"2026-03-01T14:00:00Z"`, "", 1)), 400, true},
+		{"activity plan until before from", postPlanRq(gbrPlanner, plan{unit: "x", prio: 1, at: west, from: testNow, until: testNow.Add(-time.Hour)}.body()), 400, false},
+		{"activity plan unknown field", postPlanRq(gbrPlanner, strings.Replace(a1.body(), `{`, `{"colour":"red",`, 1)), 400, true},
+		{"activity plan too large", postPlanRq(gbrPlanner, plan{unit: "x", prio: 1, at: west, note: strings.Repeat("n", 9000)}.body()), 413, true},
+		{"activity plan not json", request{method: "POST", path: "/api/v1/activities", token: gbrPlanner, contentType: "text/plain", body: a1.body()}, 415, true},
+		{"activity plan no token", postPlanRq("", a1.body()), 401, true},
+		{"activity plan other nation", postPlanRq(gbrPlanner, plan{nation: "FRA", unit: "x", prio: 1, at: west}.body()), 403, false},
+		{"activity plan viewer", postPlanRq(viewer, plan{unit: "x", prio: 1, at: west}.body()), 403, false},
+		{"activity plan without agreement", postPlanRq(barePlanner, a1.body()), 503, false},
+		{"activity check", check(gbrPlanner, plan{unit: "GBR-3", prio: 1, at: [2]float64{49.0, 35.3}}.body()), 200, false},
+		{"activity check conflicting", check(gbrPlanner, plan{unit: "GBR-3", prio: 1, at: west}.body()), 200, false},
+		{"activity check bad", check(gbrPlanner, plan{unit: "x", prio: 1, at: west, from: testNow, until: testNow}.body()), 400, false},
+		{"activity check not json", request{method: "POST", path: "/api/v1/activities/check", token: gbrPlanner, contentType: "text/plain", body: a1.body()}, 415, true},
+		{"activity check liaison", check(liaisonUA, a1.body()), 403, false},
+		{"activity check without agreement", check(barePlanner, a1.body()), 503, false},
+		{"activities", get(viewer, "/api/v1/activities"), 200, false},
+		{"activities filtered", get(monitor, "/api/v1/activities?nation=GBR&unit=GBR-1&state=accepted,rejected&at=2026-03-01T12:30:00Z"), 200, false},
+		{"activities bad state", get(monitor, "/api/v1/activities?state=flying"), 400, false},
+		{"activities bad at", get(monitor, "/api/v1/activities?at=noon"), 400, true},
+		{"activities unknown parameter", get(monitor, "/api/v1/activities?colour=red"), 400, false},
+		{"activities no token", get("", "/api/v1/activities"), 401, true},
+		{"activities liaison", get(liaisonUA, "/api/v1/activities"), 403, false},
+		{"activities without agreement", get(bareAnalyst, "/api/v1/activities"), 503, false},
+		{"activity", get(viewer, "/api/v1/activities/conf-a1"), 200, false},
+		{"activity rejected", get(viewer, "/api/v1/activities/conf-f1"), 200, false},
+		{"activity missing", get(viewer, "/api/v1/activities/nothing"), 404, false},
+		{"activity sensor", get(sensor, "/api/v1/activities/conf-a1"), 403, false},
+		{"activity no token", get("", "/api/v1/activities/conf-a1"), 401, true},
+		{"activity without agreement", get(bareAnalyst, "/api/v1/activities/conf-a1"), 503, false},
+		{"activity revise", putPlanRq(gbrPlanner, "conf-a1", withVersion(a1, 1).body()), 200, false},
+		{"activity revise stale", putPlanRq(gbrPlanner, "conf-a1", withVersion(a1, 1).body()), 409, false},
+		{"activity revise If-Match", request{method: "PUT", path: "/api/v1/activities/conf-a1", token: gbrPlanner, contentType: "application/json", body: a1.body(), header: map[string]string{"If-Match": `"2"`}}, 200, false},
+		{"activity revise refused", putPlanRq(gbrPlanner, "conf-a2", overA1.body()), 409, false},
+		{"activity revise no version", putPlanRq(gbrPlanner, "conf-a1", a1.body()), 400, false},
+		{"activity revise missing", putPlanRq(gbrPlanner, "nothing", plan{unit: "x", prio: 1, at: west, version: 1}.body()), 404, false},
+		{"activity revise other nation", putPlanRq(gbrPlanner, "conf-f1", plan{unit: "FRA-1", prio: 3, at: west, version: 1}.body()), 403, false},
+		{"activity revise not json", request{method: "PUT", path: "/api/v1/activities/conf-a1", token: gbrPlanner, contentType: "text/plain", body: a1.body()}, 415, true},
+		{"activity revise without agreement", putPlanRq(barePlanner, "conf-a1", withVersion(a1, 1).body()), 503, false},
+		{"activity activate", transitionRq(gbrPlanner, "conf-a1", "activate", 3, false), 200, false},
+		{"activity activate again", transitionRq(gbrPlanner, "conf-a1", "activate", 4, true), 409, false},
+		{"activity activate rejected", transitionRq(coalPlanner, "conf-f1", "activate", 1, false), 409, false},
+		{"activity activate no version", transitionRq(gbrPlanner, "conf-a1", "activate", -1, false), 400, false},
+		{"activity activate bad If-Match", request{method: "POST", path: "/api/v1/activities/conf-a1/activate", token: gbrPlanner, header: map[string]string{"If-Match": "*"}}, 400, false},
+		{"activity activate missing", transitionRq(gbrPlanner, "nothing", "activate", 1, false), 404, false},
+		{"activity activate liaison", transitionRq(liaisonUA, "conf-a1", "activate", 4, false), 403, false},
+		{"activity activate not json", request{method: "POST", path: "/api/v1/activities/conf-a1/activate", token: gbrPlanner, contentType: "text/plain", body: `{"version":4}`}, 415, true},
+		{"activity activate without agreement", transitionRq(barePlanner, "conf-a1", "activate", 1, false), 503, false},
+		{"tracks", postTracksRq(sensor, tracksBody(pos1, pos{"FRA-1", "FRA", "sea", 10, 46.0, 31.0, 0})), 200, false},
+		{"tracks alert", postTracksRq(sensor, tracksBody(inBand)), 200, false},
+		{"tracks nonconforming", postTracksRq(sensor, tracksBody(pos{"GBR-1", "GBR", "air", 11, 48.9, 35.3, 1500})), 200, false},
+		{"tracks missing lat", postTracksRq(sensor, `{"positions":[{"unit":"u","nation":"GBR","domain":"air","time":"2026-03-01T12:00:00Z","lon":35}]}`), 400, true},
+		{"tracks bad domain", postTracksRq(sensor, tracksBody(pos{"u", "GBR", "space", 1, 48, 35, 0})), 400, true},
+		{"tracks none", postTracksRq(sensor, `{"positions":[]}`), 400, true},
+		{"tracks too large", postTracksRq(sensor, tracksBody(slices.Repeat([]pos{pos1}, 100)...)), 413, false},
+		{"tracks not json", request{method: "POST", path: "/api/v1/tracks", token: sensor, contentType: "text/plain", body: tracksBody(pos1)}, 415, true},
+		{"tracks no token", postTracksRq("", tracksBody(pos1)), 401, true},
+		{"tracks other nation", postTracksRq(gbrPlanner, tracksBody(pos{"FRA-1", "FRA", "sea", 12, 46.0, 31.0, 0})), 403, false},
+		{"tracks liaison", postTracksRq(liaisonUA, tracksBody(pos1)), 403, false},
+		{"tracks without agreement", postTracksRq(bareSensor, tracksBody(pos1)), 503, false},
+		{"units", get(viewer, "/api/v1/tracks"), 200, false},
+		{"units unknown parameter", get(viewer, "/api/v1/tracks?unit=GBR-1"), 400, false},
+		{"units no token", get("", "/api/v1/tracks"), 401, true},
+		{"units liaison", get(liaisonUA, "/api/v1/tracks"), 403, false},
+		{"units without agreement", get(bareAnalyst, "/api/v1/tracks"), 503, false},
+		{"activity end", transitionRq(gbrPlanner, "conf-a1", "end", 5, true), 200, false},
+		{"activity end not active", transitionRq(gbrPlanner, "conf-a2", "end", 2, false), 409, false},
+		{"activity end liaison", transitionRq(liaisonUA, "conf-a1", "end", 5, false), 403, false},
+		{"activity end without agreement", transitionRq(barePlanner, "conf-a1", "end", 1, false), 503, false},
+		{"activity cancel", transitionRq(coalPlanner, "conf-f1", "cancel", 1, false), 200, false},
+		{"activity cancel stale", transitionRq(coalPlanner, "conf-f1", "cancel", 1, true), 409, false},
+		{"activity cancel missing", transitionRq(coalPlanner, "nothing", "cancel", 1, true), 404, false},
+		{"activity cancel without agreement", transitionRq(barePlanner, "conf-f1", "cancel", 1, false), 503, false},
+
 		{"stream", get(monitor, "/api/v1/stream?after=0"), 200, false},
 		{"stream bad after", get(monitor, "/api/v1/stream?after=x"), 400, true},
 		{"stream bad Last-Event-ID", request{method: "GET", path: "/api/v1/stream", token: monitor, header: map[string]string{"Last-Event-ID": "x"}}, 400, true},
@@ -374,6 +472,7 @@ var eventSchemas = map[string]string{
 	"observation": "ObservationRecord", "token": "TokenEvent", "lost": "LostEvent", "error": "Error",
 	"sector_level": "LevelChange", "trigger": "Trigger",
 	"incident": "Incident", "violation": "Violation", "incident_merged": "IncidentMerged",
+	"activity": "Activity", "track_alert": "TrackAlert",
 }
 
 // checkEvent checks ev's data against its schema in doc.
@@ -419,7 +518,7 @@ func readStreamToHead(t *testing.T, doc *openapi3.T, r io.Reader, head uint64) [
 			incidentSeen = incidentSeen || slices.ContainsFunc(inc.Observations, func(r api.ObservationRef) bool { return r.ID == head })
 		}
 		if headSeen && incidentSeen {
-			for _, kind := range []string{"observation", "sector_level", "trigger", "incident"} {
+			for _, kind := range []string{"observation", "sector_level", "trigger", "incident", "activity", "track_alert"} {
 				if seen[kind] == 0 {
 					t.Errorf("stream: no %s event checked", kind)
 				}

@@ -32,6 +32,12 @@ func (s *Server) postTracks(w http.ResponseWriter, r *http.Request) {
 		writeErrorMessage(w, http.StatusServiceUnavailable, noDeconfliction)
 		return
 	}
+	// Refuse those who may report no positions at all before reading the
+	// body (a nation's own org is the one nation it may report for).
+	if !p.CanReportTracks(p.Org) {
+		forbidden(w, p, "report positions (a coalition admin, planner, monitor or sensor, or a nation's for its own units)")
+		return
+	}
 	var req api.TracksRequest
 	if !s.decodeBody(w, r, maxTracksBody, "a batch of positions", &req) {
 		return
