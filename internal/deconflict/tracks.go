@@ -30,6 +30,9 @@ type Monitor struct {
 	units   map[string]*unitState
 	air     map[uint64][]*unitState // air units by proximity cell
 	airCell float64                 // degrees
+	// zoned bounds every zone: outside it a point is in none, and the
+	// place index (exact, and slower, outside its own bound) is not asked.
+	zoned geo.Rect
 	// StaleAfter is how old another aircraft's last position may be and
 	// still count for proximity (default 2 minutes).
 	StaleAfter time.Duration
@@ -50,8 +53,14 @@ type unitState struct {
 // points with place (an index of p's agreement).
 func NewMonitor(p *Planner, place *agreement.Index) *Monitor {
 	sep := p.agr.Coalition.Margins[truce.DomainAir].Horizontal
+	reach := 0.0
+	for _, z := range p.agr.Zones {
+		for _, d := range z.Distance {
+			reach = max(reach, d)
+		}
+	}
 	return &Monitor{p: p, place: place, agr: p.agr, units: map[string]*unitState{}, air: map[uint64][]*unitState{},
-		airCell: max(0.01, sep/metresPerDegree), StaleAfter: 2 * time.Minute}
+		airCell: max(0.01, sep/metresPerDegree), StaleAfter: 2 * time.Minute, zoned: agreement.Bound(p.agr).Expand(reach + 1e3)}
 }
 
 // ValidatePositions checks a batch of positions; problems name the
@@ -113,9 +122,9 @@ func (m *Monitor) observe(p *truce.Position, alerts []truce.TrackAlert) []truce.
 	alert := func(k truce.AlertKind) truce.TrackAlert {
 		return truce.TrackAlert{Kind: k, Unit: p.Unit, Nation: p.Nation, Time: p.Time, Point: p.Point}
 	}
-	// Zones closed to the unit's domain.
+	// Zones closed to the unit's domain (none outside m.zoned).
 	var inside []int
-	if place := m.place.Classify(p.Point); place != nil {
+	if place := m.classify(p.Point); place != nil {
 		for _, zi := range place.Zones {
 			doms, closed := ClosedTo(m.agr.Zones[zi].Kind)
 			if closed && (doms == nil || slices.Contains(doms, p.Domain)) {
@@ -162,6 +171,14 @@ func (m *Monitor) observe(p *truce.Position, alerts []truce.TrackAlert) []truce.
 		u.partners = nil
 	}
 	return alerts
+}
+
+// classify returns the place of pt, or nil outside every zone.
+func (m *Monitor) classify(pt geo.Point) *agreement.Place {
+	if !m.zoned.Contains(pt) {
+		return nil
+	}
+	return m.place.Classify(pt)
 }
 
 // outside returns how far, in metres, p lies outside every volume of its
