@@ -397,34 +397,56 @@ func (p *Planner) Transition(id string, version int, to truce.ActivityState, com
 	return cur, nil
 }
 
-// setConformance marks an activity under way as conforming (active) or
-// not; it returns the changed activity and true when the state changed.
-func (p *Planner) setConformance(id string, conforming bool, commit func(truce.Activity) error) (truce.Activity, bool, error) {
+// Conform records what conformance alerts (nonconforming, conforming)
+// say of the activities under way: an active activity whose unit left its
+// volumes becomes nonconforming, and active again when it returns. It
+// returns the activities changed, each change a new version, in the order
+// of the alerts; commit journals them all at once before they take effect.
+// Other alerts, and alerts about activities no longer under way, change
+// nothing.
+func (p *Planner) Conform(alerts []truce.TrackAlert, commit func([]truce.Activity) error) ([]truce.Activity, error) {
 	p.decide.Lock()
 	defer p.decide.Unlock()
-	p.mu.RLock()
-	r := p.acts[id]
-	p.mu.RUnlock()
-	if r == nil {
-		return truce.Activity{}, false, nil
+	cur := map[string]truce.Activity{}
+	var changed []truce.Activity
+	for _, al := range alerts {
+		if al.Activity == "" || (al.Kind != truce.AlertNonconforming && al.Kind != truce.AlertConforming) {
+			continue
+		}
+		a, ok := cur[al.Activity]
+		if !ok {
+			p.mu.RLock()
+			r := p.acts[al.Activity]
+			p.mu.RUnlock()
+			if r == nil {
+				continue
+			}
+			a = r.a
+		}
+		want := truce.ActivityNonconforming
+		if al.Kind == truce.AlertConforming {
+			want = truce.ActivityActive
+		}
+		if a.State == want || (a.State != truce.ActivityActive && a.State != truce.ActivityNonconforming) {
+			continue
+		}
+		a.State = want
+		a.Version++
+		cur[a.ID] = a
+		changed = append(changed, a)
 	}
-	cur := r.a
-	want := truce.ActivityNonconforming
-	if conforming {
-		want = truce.ActivityActive
+	if len(changed) == 0 {
+		return nil, nil
 	}
-	if cur.State == want || (cur.State != truce.ActivityActive && cur.State != truce.ActivityNonconforming) {
-		return cur, false, nil
-	}
-	cur.State = want
-	cur.Version++
-	if err := commit(cur); err != nil {
-		return truce.Activity{}, false, err
+	if err := commit(changed); err != nil {
+		return nil, err
 	}
 	p.mu.Lock()
-	p.setLocked(cur, nil)
-	p.mu.Unlock()
-	return cur, true, nil
+	defer p.mu.Unlock()
+	for _, a := range changed {
+		p.setLocked(a, nil)
+	}
+	return changed, nil
 }
 
 // Apply records activity a as journaled, replacing any earlier version; it

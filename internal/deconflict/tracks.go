@@ -289,9 +289,17 @@ func (m *Monitor) Units() []truce.Position {
 }
 
 // SetConformance records that activity id's unit left (conforming false)
-// or re-entered its volumes: an active activity becomes nonconforming, or
-// back. commit journals the change first. It reports whether the state
-// changed.
+// or re-entered its volumes (Conform for one alert). It reports whether
+// the state changed.
 func (p *Planner) SetConformance(id string, conforming bool, commit func(truce.Activity) error) (truce.Activity, bool, error) {
-	return p.setConformance(id, conforming, commit)
+	k := truce.AlertNonconforming
+	if conforming {
+		k = truce.AlertConforming
+	}
+	changed, err := p.Conform([]truce.TrackAlert{{Kind: k, Activity: id}}, func(as []truce.Activity) error { return commit(as[0]) })
+	if err != nil || len(changed) == 0 {
+		a, _ := p.Activity(id)
+		return a, false, err
+	}
+	return changed[0], true, nil
 }

@@ -92,21 +92,26 @@ func (s *Server) ReportTracks(ctx context.Context, org truce.OrgID, batch []truc
 	if len(alerts) == 0 {
 		return out[0].Seq, nil, nil
 	}
-	entries := make([]journal.Entry, len(alerts))
+	// The alerts and the activities they change, in one commit.
+	entries := make([]journal.Entry, 0, len(alerts)+2)
 	for i := range alerts {
 		alerts[i] = alerts[i].Canonical()
-		entries[i] = journal.Entry{Kind: journal.KindTrackAlert, Org: "coalition", Alert: &alerts[i]}
+		entries = append(entries, journal.Entry{Kind: journal.KindTrackAlert, Org: "coalition", Alert: &alerts[i]})
 	}
-	for _, a := range alerts {
-		if a.Activity == "" || (a.Kind != truce.AlertNonconforming && a.Kind != truce.AlertConforming) {
-			continue
+	_, err = s.cfg.Planner.Conform(alerts, func(changed []truce.Activity) error {
+		for _, a := range changed {
+			c := a.Canonical()
+			entries = append(entries, journal.Entry{Kind: journal.KindActivity, Org: "coalition", Activity: &c})
 		}
-		if _, _, err := s.cfg.Planner.SetConformance(a.Activity, a.Kind == truce.AlertConforming, s.commitActivity(ctx, "coalition")); err != nil {
-			return 0, nil, err
-		}
+		_, err := s.cfg.Store.Append(ctx, entries)
+		return err
+	})
+	if err == nil && len(entries) == len(alerts) {
+		// No activity changed: the alerts alone.
+		_, err = s.cfg.Store.Append(ctx, entries)
 	}
-	if _, err := s.cfg.Store.Append(ctx, entries); err != nil {
-		return 0, nil, fmt.Errorf("httpapi: journal %d track alerts: %w", len(entries), err)
+	if err != nil {
+		return 0, nil, fmt.Errorf("httpapi: journal %d track alerts: %w", len(alerts), err)
 	}
 	return out[0].Seq, alerts, nil
 }

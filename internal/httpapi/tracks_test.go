@@ -151,12 +151,12 @@ func TestTracksConformance(t *testing.T) {
 	}{
 		{"inside", centre, 1500, 5, []string{}, 0, "active", 2, []string{"tracks"}},
 		{"within the margin", edge, 1500, 6, []string{}, 0, "active", 2, []string{"tracks"}},
-		{"outside", out, 1500, 7, []string{"nonconforming GBR-SENTINEL orbit"}, 17e3, "nonconforming", 3, []string{"tracks", "activity", "track_alert"}},
+		{"outside", out, 1500, 7, []string{"nonconforming GBR-SENTINEL orbit"}, 17e3, "nonconforming", 3, []string{"tracks", "track_alert", "activity"}},
 		{"still outside", out, 1500, 8, []string{}, 0, "nonconforming", 3, []string{"tracks"}},
-		{"back", centre, 1500, 9, []string{"conforming GBR-SENTINEL orbit"}, 0, "active", 4, []string{"tracks", "activity", "track_alert"}},
-		{"above the band", centre, 2500, 10, []string{"nonconforming GBR-SENTINEL orbit"}, 0, "nonconforming", 5, []string{"tracks", "activity", "track_alert"}},
+		{"back", centre, 1500, 9, []string{"conforming GBR-SENTINEL orbit"}, 0, "active", 4, []string{"tracks", "track_alert", "activity"}},
+		{"above the band", centre, 2500, 10, []string{"nonconforming GBR-SENTINEL orbit"}, 0, "nonconforming", 5, []string{"tracks", "track_alert", "activity"}},
 		{"older position", out, 1500, 1, []string{}, 0, "nonconforming", 5, []string{"tracks"}},
-		{"back in the band", centre, 1800, 11, []string{"conforming GBR-SENTINEL orbit"}, 0, "active", 6, []string{"tracks", "activity", "track_alert"}},
+		{"back in the band", centre, 1800, 11, []string{"conforming GBR-SENTINEL orbit"}, 0, "active", 6, []string{"tracks", "track_alert", "activity"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -73,9 +73,9 @@ type CoTBridge struct {
 	report Reporter
 	// Journal, when set, journals the observations markers report.
 	Journal func(ctx context.Context, entries []journal.Entry) error
-	agr    *truce.Agreement
-	log    *slog.Logger
-	now    func() time.Time
+	agr     *truce.Agreement
+	log     *slog.Logger
+	now     func() time.Time
 
 	pos     chan truce.Position
 	mu      sync.Mutex
