@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/golang/geo/r3"
 	"github.com/golang/geo/s1"
 	"github.com/golang/geo/s2"
 )
@@ -22,7 +23,9 @@ type Shape struct {
 	closed bool       // a polygon: pts is a loop
 	loop   *s2.Loop   // polygons only
 	radius s1.Angle
-	cap    s2.Cap // bounds the shape, radius included
+	balls    []ball  // bound each edge of the core
+	cap      s2.Cap  // bounds the shape, radius included
+	capChord float64 // the chord of cap's radius
 	bound  Rect   // bounds the shape, radius included
 }
 
@@ -97,7 +100,7 @@ func PolygonShape(ring Ring) (*Shape, error) {
 	}
 	s := newShape(l.Vertices(), true, 0)
 	s.loop = l
-	s.cap = l.CapBound()
+	s.setCap(l.CapBound())
 	s.bound = rectOf(l.RectBound())
 	return s, nil
 }
@@ -136,14 +139,18 @@ func selfCrossing(vs []s2.Point) (int, int, bool) {
 
 func newShape(pts []s2.Point, closed bool, radius s1.Angle) *Shape {
 	s := &Shape{pts: pts, closed: closed, radius: radius}
+	s.balls = make([]ball, s.edgeCount())
+	for i := range s.balls {
+		s.balls[i] = edgeBall(s.edge(i))
+	}
 	var rect s2.Rect
 	if len(pts) == 1 {
-		s.cap = s2.CapFromCenterAngle(pts[0], radius)
+		s.setCap(s2.CapFromCenterAngle(pts[0], radius))
 		rect = s.cap.RectBound()
 	} else {
 		pl := s2.Polyline(pts)
 		c := pl.CapBound()
-		s.cap = s2.CapFromCenterAngle(c.Center(), c.Radius()+radius)
+		s.setCap(s2.CapFromCenterAngle(c.Center(), c.Radius()+radius))
 		rect = pl.RectBound()
 		if radius > 0 {
 			// Grow by the radius: exact in latitude, and in longitude by
@@ -159,6 +166,11 @@ func newShape(pts []s2.Point, closed bool, radius s1.Angle) *Shape {
 	}
 	s.bound = rectOf(rect)
 	return s
+}
+
+func (s *Shape) setCap(c s2.Cap) {
+	s.cap = c
+	s.capChord = 2 * math.Sin(min(float64(c.Radius()), math.Pi)/2)
 }
 
 // Bound returns a latitude/longitude box holding the shape.
@@ -198,58 +210,109 @@ func (s *Shape) edge(i int) (s2.Point, s2.Point) {
 	return s.pts[i], s.pts[j]
 }
 
+// ball bounds an edge in space: every point of the edge (a geodesic arc
+// on the unit sphere) lies within r of c.
+type ball struct {
+	c r3.Vector
+	r float64
+}
+
+func edgeBall(a, b s2.Point) ball {
+	half := a.Sub(b.Vector).Norm() / 2
+	θ := a.Angle(b.Vector)
+	// The arc bulges from its chord by at most 1-cos(θ/2).
+	return ball{c: a.Add(b.Vector).Mul(0.5), r: half + (1 - math.Cos(float64(θ)/2)) + 1e-15}
+}
+
+// apart reports whether no point of x's ball is closer than √d (a squared
+// chord length, as s1.ChordAngle holds it) to a point of y's: chords
+// never exceed arcs, so the edges are at least that far apart.
+func apart(x, y *ball, d s1.ChordAngle) bool {
+	lb := x.c.Sub(y.c).Norm() - x.r - y.r
+	return lb > 0 && lb*lb > float64(d)
+}
+
 // coreDistance returns the distance between the two cores (zero when they
 // touch, cross or one holds the other) and the point of s's core nearest
-// t's. With stop set, it returns as soon as it finds a distance below stop.
-func coreDistance(s, t *Shape, stop s1.ChordAngle) (s1.ChordAngle, s2.Point) {
-	if s.loop != nil && s.loop.ContainsPoint(t.pts[0]) {
+// t's, when that distance is below limit; otherwise a distance of at least
+// limit. Edge pairs whose bounding balls are farther apart than the best
+// distance found are passed over.
+func coreDistance(s, t *Shape, limit s1.ChordAngle) (s1.ChordAngle, s2.Point) {
+	best, where := edgeDistance(s, t, limit)
+	if best == 0 || (best < limit && limit != s1.InfChordAngle()) {
+		return best, where
+	}
+	// No edges within the limit: one core may hold the other whole.
+	if s.loop != nil && s.cap.ContainsPoint(t.pts[0]) && s.loop.ContainsPoint(t.pts[0]) {
 		return 0, t.pts[0]
 	}
-	if t.loop != nil && t.loop.ContainsPoint(s.pts[0]) {
+	if t.loop != nil && t.cap.ContainsPoint(s.pts[0]) && t.loop.ContainsPoint(s.pts[0]) {
 		return 0, s.pts[0]
 	}
-	best := s1.InfChordAngle()
+	return best, where
+}
+
+// edgeDistance is coreDistance without containment: the distance between
+// the cores' vertices and edges.
+func edgeDistance(s, t *Shape, limit s1.ChordAngle) (s1.ChordAngle, s2.Point) {
+	best := limit
 	var where s2.Point
 	ns, nt := s.edgeCount(), t.edgeCount()
-	// Vertices of s against t.
-	for _, v := range s.pts {
-		if nt == 0 {
-			if d := s2.ChordAngleBetweenPoints(v, t.pts[0]); d < best {
-				best, where = d, v
-			}
-			continue
+	switch {
+	case ns == 0 && nt == 0:
+		if d := s2.ChordAngleBetweenPoints(s.pts[0], t.pts[0]); d < best {
+			best, where = d, s.pts[0]
 		}
+	case ns == 0:
+		v := s.pts[0]
+		vb := ball{c: v.Vector}
 		for j := range nt {
+			if apart(&vb, &t.balls[j], best) {
+				continue
+			}
 			b0, b1 := t.edge(j)
 			if d, ok := s2.UpdateMinDistance(v, b0, b1, best); ok {
 				best, where = d, v
 			}
 		}
-		if best < stop {
-			return best, where
-		}
-	}
-	// Vertices of t against the edges of s; crossings.
-	for i := range ns {
-		a0, a1 := s.edge(i)
-		for _, v := range t.pts {
+	case nt == 0:
+		v := t.pts[0]
+		vb := ball{c: v.Vector}
+		for i := range ns {
+			if apart(&vb, &s.balls[i], best) {
+				continue
+			}
+			a0, a1 := s.edge(i)
 			if d, ok := s2.UpdateMinDistance(v, a0, a1, best); ok {
 				best, where = d, s2.Project(v, a0, a1)
 			}
 		}
-		if nt > 0 {
-			// One crosser per edge of s, chained along t's edges.
-			cr := s2.NewChainEdgeCrosser(a0, a1, t.pts[0])
+	default:
+		for i := range ns {
+			a0, a1 := s.edge(i)
 			for j := range nt {
+				if apart(&s.balls[i], &t.balls[j], best) {
+					continue
+				}
 				b0, b1 := t.edge(j)
-				if cr.ChainCrossingSign(b1) == s2.Cross {
+				for _, v := range [2]s2.Point{a0, a1} {
+					if d, ok := s2.UpdateMinDistance(v, b0, b1, best); ok {
+						best, where = d, v
+					}
+				}
+				for _, v := range [2]s2.Point{b0, b1} {
+					if d, ok := s2.UpdateMinDistance(v, a0, a1, best); ok {
+						best, where = d, s2.Project(v, a0, a1)
+					}
+				}
+				if best < limit && limit != s1.InfChordAngle() {
+					return best, where // close enough: the caller asks no more
+				}
+				if s2.CrossingSign(a0, a1, b0, b1) == s2.Cross {
 					x, _ := s2.EdgePairClosestPoints(a0, a1, b0, b1)
 					return 0, x
 				}
 			}
-		}
-		if best < stop {
-			return best, where
 		}
 	}
 	return best, where
@@ -263,11 +326,21 @@ func (s *Shape) Within(t *Shape, d float64) bool {
 		// Two circles: their centres' distance settles it.
 		return s.pts[0].Angle(t.pts[0].Vector) <= reach
 	}
-	// The bounding caps settle most pairs.
-	if s.cap.Center().Angle(t.cap.Center().Vector) > s.cap.Radius()+t.cap.Radius()+angle(d) {
+	// The bounding caps settle most pairs: each cap lies within a chord of
+	// its radius from its centre, and no chord is longer than its arc.
+	if s.cap.Center().Sub(t.cap.Center().Vector).Norm()-s.capChord-t.capChord > float64(angle(d)) {
 		return false
 	}
 	limit := s1.ChordAngleFromAngle(reach).Successor()
+	// Two vertices close enough settle it the other way: the cores are no
+	// farther apart than any two of their points.
+	for _, v := range s.pts {
+		for _, w := range t.pts {
+			if s1.ChordAngle(v.Sub(w.Vector).Norm2()) < limit {
+				return true
+			}
+		}
+	}
 	dist, _ := coreDistance(s, t, limit)
 	return dist < limit
 }
@@ -276,7 +349,7 @@ func (s *Shape) Within(t *Shape, d float64) bool {
 // overlap) and the point of s nearest t (a point of the overlap when they
 // overlap).
 func (s *Shape) Gap(t *Shape) (float64, Point) {
-	dist, where := coreDistance(s, t, 0)
+	dist, where := coreDistance(s, t, s1.InfChordAngle())
 	gap := dist.Angle() - s.radius - t.radius
 	if s.radius > 0 && dist > 0 {
 		// Step from s's core towards t by the radius, so the point lies
@@ -351,8 +424,8 @@ func (s *Shape) GapToLine(l *Line) float64 {
 	} else {
 		d = s1.InfChordAngle()
 		for _, e := range l.edges {
-			t := &Shape{pts: []s2.Point{e.a, e.b}}
-			c, _ := coreDistance(s, t, 0)
+			t := newShape([]s2.Point{e.a, e.b}, false, 0)
+			c, _ := coreDistance(s, t, s1.InfChordAngle())
 			d = min(d, c)
 		}
 	}
