@@ -320,9 +320,9 @@ func derefPositions(ps []api.Position) []string {
 //
 // area=agreement flies them inside the agreement's bound, 85 km or more
 // west of the line, where the agreement's grid index classifies points;
-// area=west flies them in western Ukraine, outside the bound, where every
-// point is classified exactly (agreement.Index falls back to its root
-// field there).
+// area=west flies them in western Ukraine, outside the bound of every
+// zone, where the monitor knows without classifying that no zone holds
+// them (agreement.Index would classify them exactly, and slowly, there).
 //
 //	go test ./internal/httpapi -run '^$' -bench TracksHTTP -benchtime 200x
 func BenchmarkTracksHTTP(b *testing.B) {
