@@ -83,7 +83,7 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 				return err
 			}
 		}
-		admin, tokens, err := demoSetup(ctx, db, sc)
+		admin, tokens, planners, err := demoSetup(ctx, db, sc)
 		if err != nil {
 			return err
 		}
@@ -111,6 +111,12 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			return err
 		}
 		prog.done(int64(len(sc.Observations)), len(sc.Observations))
+		force, err := demoForce(ctx, base, day, planners)
+		if err != nil {
+			stop()
+			<-served
+			return fmt.Errorf("the coalition's plans: %w", err)
+		}
 		if *noServe {
 			stop()
 			if err := <-served; err != nil {
@@ -142,6 +148,10 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 				fmt.Fprintf(s.out, "    %s\n", path)
 			}
 		}
+		fmt.Fprintf(s.out, "\nThe coalition's force, %s (plans checked against each other, the keep-out zone and national caveats; tracks against the plans):\n", day.Format("2 January 2006"))
+		for _, l := range force {
+			fmt.Fprintf(s.out, "  %s\n", l)
+		}
 		fmt.Fprintf(s.out, "\n%s reports sent through the API; the agreement is %s\n", thousands(float64(len(sc.Observations)), 0), *agr)
 		if k, err := evidence.LoadKey(evidence.KeyPath(db)); err == nil {
 			fmt.Fprintf(s.out, "The evidence log's verifier key (truce verify --db %s --key ...):\n%s\n", db, k.VerifierKey)
@@ -161,17 +171,18 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 }
 
 // demoSetup makes the database with its bootstrap admin token, a token for
-// every other organisation that reports in the scenario, and the journal
-// entries of the scenario's windows of silence (agreed with both parties).
-func demoSetup(ctx context.Context, db string, sc *sim.Scenario) (admin string, tokens map[truce.OrgID]string, err error) {
+// every other organisation that reports in the scenario, a planner token
+// for each nation that files plans, and the journal entries of the
+// scenario's windows of silence (agreed with both parties).
+func demoSetup(ctx context.Context, db string, sc *sim.Scenario) (admin string, tokens map[truce.OrgID]string, planners map[truce.NationID]string, err error) {
 	st, err := sqlite.Open(ctx, db, sqlite.Options{Now: time.Now})
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	defer st.Close()
 	var buf bytes.Buffer
 	if err := server.Bootstrap(ctx, st, &buf, rand.Reader, time.Now()); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	admin = lines[len(lines)-1]
@@ -186,20 +197,23 @@ func demoSetup(ctx context.Context, db string, sc *sim.Scenario) (admin string, 
 		}
 		secret, tok, err := auth.New(rand.Reader, r.Org, kind, role, "demo", time.Now())
 		if err != nil {
-			return "", nil, err
+			return "", nil, nil, err
 		}
 		if err := server.CreateToken(ctx, st, tok); err != nil {
-			return "", nil, err
+			return "", nil, nil, err
 		}
 		tokens[r.Org] = secret
 	}
 	for i := range sc.Windows {
 		w := sc.Windows[i]
 		if _, err := st.Append(ctx, []journal.Entry{{Kind: journal.KindWindow, Org: "coalition", Window: &w}}); err != nil {
-			return "", nil, err
+			return "", nil, nil, err
 		}
 	}
-	return admin, tokens, st.Close()
+	if planners, err = demoPlannerTokens(ctx, st); err != nil {
+		return "", nil, nil, err
+	}
+	return admin, tokens, planners, st.Close()
 }
 
 // sendScenario posts the scenario's reports in the order they are sent,

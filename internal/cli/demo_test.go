@@ -87,6 +87,20 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(out, "daily report:") || !strings.Contains(out, "CRITICAL") {
 		t.Errorf("summary:\n%s", out)
 	}
+	// The coalition's plans: one accepted, three refused each for its own
+	// reason, and the patrol's aircraft straying and returning.
+	for _, want := range []string{
+		"GBR air patrol (RAF Rivet 1): accepted",
+		"FRA air flight (FAF Cougar 2): rejected; meets activity gbr-",
+		"POL land patrol (PL Engineer Patrol 3): rejected; enters zone coalition-keep-out (keep_out)",
+		"DEU air flight (Luftwaffe Air Policing 4): rejected; breaks the caveat",
+		"alerts: nonconforming (",
+		"km outside its orbit), conforming",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the demo's coalition section lacks %q:\n%s", want, out)
+		}
+	}
 
 	// truce report makes the same report from the database alone.
 	day := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(files[0]), "report-"), ".json")
