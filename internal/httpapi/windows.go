@@ -6,12 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"math"
-	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -19,7 +16,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/goccy/go-json"
 	"github.com/truce-dev/truce/internal/api"
 	"github.com/truce-dev/truce/internal/geo"
 	"github.com/truce-dev/truce/internal/journal"
@@ -120,27 +116,8 @@ func (s *Server) postWindow(w http.ResponseWriter, r *http.Request) {
 		writeErrorMessage(w, http.StatusServiceUnavailable, noAgreement)
 		return
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeErrorMessage(w, http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q is not accepted (want application/json)", r.Header.Get("Content-Type")))
-		return
-	}
 	var req api.WindowRequest
-	limit := min(s.cfg.MaxBodyBytes, maxWindowBody)
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&req)
-	if err == nil {
-		if _, extra := dec.Token(); extra != io.EOF {
-			err = errors.New("more than one JSON value")
-		}
-	}
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeErrorMessage(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", limit))
-			return
-		}
-		s.writeError(w, r, invalid("body", "not a window request: "+err.Error()))
+	if !s.decodeBody(w, r, maxWindowBody, "a window request", &req) {
 		return
 	}
 	now := s.cfg.Now()
