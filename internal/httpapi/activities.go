@@ -260,19 +260,29 @@ func transition(to truce.ActivityState) func(*Server, http.ResponseWriter, *http
 	}
 }
 
+// readsForce answers 403 to a caller who may not see the coalition's
+// activities and tracks, and 503 without deconfliction; it reports whether
+// the request may go on.
+func (s *Server) readsForce(w http.ResponseWriter, r *http.Request, what string) bool {
+	p := principalOf(r)
+	switch {
+	case !p.CanSeeForce():
+		forbidden(w, p, "read the coalition's "+what)
+		return false
+	case s.cfg.Planner == nil || s.cfg.Monitor == nil:
+		writeErrorMessage(w, http.StatusServiceUnavailable, noDeconfliction)
+		return false
+	}
+	return true
+}
+
 // activitiesAnswer is the answer to GET /api/v1/activities.
 type activitiesAnswer struct {
 	Activities []api.Activity `json:"activities"`
 }
 
 func (s *Server) listActivities(w http.ResponseWriter, r *http.Request) {
-	p := principalOf(r)
-	if !p.CanSeeForce() {
-		forbidden(w, p, "read the coalition's activities")
-		return
-	}
-	if s.cfg.Planner == nil {
-		writeErrorMessage(w, http.StatusServiceUnavailable, noDeconfliction)
+	if !s.readsForce(w, r, "activities") {
 		return
 	}
 	var f deconflict.Filter
@@ -313,13 +323,7 @@ func (s *Server) listActivities(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getActivity(w http.ResponseWriter, r *http.Request) {
-	p := principalOf(r)
-	if !p.CanSeeForce() {
-		forbidden(w, p, "read the coalition's activities")
-		return
-	}
-	if s.cfg.Planner == nil {
-		writeErrorMessage(w, http.StatusServiceUnavailable, noDeconfliction)
+	if !s.readsForce(w, r, "activities") {
 		return
 	}
 	a, ok := s.cfg.Planner.Activity(r.PathValue("id"))

@@ -123,13 +123,7 @@ type unitsAnswer struct {
 
 // listTracks answers the last position of every unit seen.
 func (s *Server) listTracks(w http.ResponseWriter, r *http.Request) {
-	p := principalOf(r)
-	if !p.CanSeeForce() {
-		forbidden(w, p, "read the coalition's tracks")
-		return
-	}
-	if s.cfg.Monitor == nil {
-		writeErrorMessage(w, http.StatusServiceUnavailable, noDeconfliction)
+	if !s.readsForce(w, r, "tracks") {
 		return
 	}
 	if q := r.URL.Query(); len(q) > 0 {
