@@ -87,8 +87,8 @@ func demoForce(ctx context.Context, base string, day time.Time, tokens map[truce
 	for i, p := range plans {
 		var got struct {
 			api.Activity
-			Error    string       `json:"error"`
-			Refused  api.Activity `json:"activity"`
+			Error   string       `json:"error"`
+			Refused api.Activity `json:"activity"`
 		}
 		code, err := call(http.MethodPost, "/api/v1/activities", truce.NationID(p.Nation), p, &got)
 		if err != nil {
