@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -726,5 +727,40 @@ func TestNearStops(t *testing.T) {
 	x.Near(&q, func(uint32, *deconflict.Vol) bool { calls++; return calls < 3 })
 	if calls != 3 {
 		t.Fatalf("Near called fn %d times after it returned false on the 3rd, want 3", calls)
+	}
+}
+
+// TestPlannerConcurrentProposals: plans that overlap each other, filed at
+// once, cannot all be accepted: decisions are made one at a time, each
+// against those before it.
+func TestPlannerConcurrentProposals(t *testing.T) {
+	p := deconflict.NewPlanner(testAgreement(t, false), deconflict.IndexOptions{})
+	const n = 16
+	var wg sync.WaitGroup
+	states := make([]truce.ActivityState, n)
+	for i := range n {
+		wg.Go(func() {
+			// The same orbit, a few hundred metres apart: all overlap.
+			a := act(fmt.Sprintf("c%02d", i), "GBR", truce.DomainAir, 3,
+				circle(east(geo.Pt(48, 31), float64(i)*300), 5000, 5000, 6000, at(8, 0), at(10, 0)))
+			got, err := p.Propose(a, ok)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			states[i] = got.State
+		})
+	}
+	wg.Wait()
+	accepted := 0
+	for _, s := range states {
+		if s == truce.ActivityAccepted {
+			accepted++
+		} else if s != truce.ActivityRejected {
+			t.Errorf("state %q", s)
+		}
+	}
+	if accepted != 1 || p.Reserved() != 1 {
+		t.Errorf("%d of %d overlapping plans accepted, %d volumes reserved; want exactly 1", accepted, n, p.Reserved())
 	}
 }
