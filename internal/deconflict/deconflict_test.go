@@ -764,3 +764,31 @@ func TestPlannerConcurrentProposals(t *testing.T) {
 		t.Errorf("%d of %d overlapping plans accepted, %d volumes reserved; want exactly 1", accepted, n, p.Reserved())
 	}
 }
+
+// TestReviseUnderWay: an activity under way revised into a conflict is
+// refused with the conflicts, and stays as it was.
+func TestReviseUnderWay(t *testing.T) {
+	p := deconflict.NewPlanner(testAgreement(t, false), deconflict.IndexOptions{})
+	a := act("a", "GBR", truce.DomainAir, 2, circle(base, 3000, 5000, 6000, at(8, 0), at(12, 0)))
+	b := act("b", "POL", truce.DomainAir, 5, circle(east(base, 30e3), 3000, 5000, 6000, at(8, 0), at(12, 0)))
+	for _, x := range []truce.Activity{a, b} {
+		if got, err := p.Propose(x, ok); err != nil || got.State != truce.ActivityAccepted {
+			t.Fatalf("propose %s: %s %v", x.ID, got.State, err)
+		}
+	}
+	if _, err := p.Transition("a", 1, truce.ActivityActive, ok); err != nil {
+		t.Fatal(err)
+	}
+	moved := act("a", "GBR", truce.DomainAir, 2, circle(east(base, 29e3), 3000, 5000, 6000, at(8, 0), at(12, 0)))
+	_, err := p.Revise(moved, 2, ok)
+	var refused *deconflict.RefusedError
+	if !errors.As(err, &refused) || !errors.Is(err, truce.ErrConflict) {
+		t.Fatalf("revise into b: %v, want a RefusedError matching ErrConflict", err)
+	}
+	if len(refused.Plan.Conflicts) != 1 || refused.Plan.Conflicts[0].With != "b" || refused.Plan.Conflicts[0].Rule != truce.RuleHigherPriority {
+		t.Errorf("refused with %+v", refused.Plan.Conflicts)
+	}
+	if got, _ := p.Activity("a"); got.State != truce.ActivityActive || got.Version != 2 || got.Volumes[0].Footprint.Circle.Center != base {
+		t.Errorf("after the refusal a is %s v%d at %v; want active v2 where it was", got.State, got.Version, got.Volumes[0].Footprint.Circle.Center)
+	}
+}

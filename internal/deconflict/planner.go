@@ -274,6 +274,20 @@ func Blocking(cs []truce.Conflict) bool {
 	return slices.ContainsFunc(cs, func(c truce.Conflict) bool { return c.Blocking })
 }
 
+// RefusedError is returned for a revision of an activity under way that
+// conflicts: the activity stays as it was, and Plan holds the revision
+// with its conflicts. It matches truce.ErrConflict.
+type RefusedError struct {
+	Plan truce.Activity
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("deconflict: revision of activity %s under way conflicts; the activity stays as it was", e.Plan.ID)
+}
+
+// Is reports whether target is truce.ErrConflict.
+func (e *RefusedError) Is(target error) bool { return target == truce.ErrConflict }
+
 // ErrStale is returned (wrapping truce.ErrConflict) for a change made
 // against a version that is no longer the activity's.
 var ErrStale = fmt.Errorf("%w: stale version", truce.ErrConflict)
@@ -311,7 +325,7 @@ func (p *Planner) decideLocked(plan truce.Activity, vols []Vol, commit func(truc
 	} else if Blocking(plan.Conflicts) {
 		// A revision of an activity under way that would conflict is
 		// refused outright: the activity stays as it was.
-		return plan, fmt.Errorf("deconflict: revision of activity %s under way conflicts: %w", plan.ID, truce.ErrConflict)
+		return plan, &RefusedError{Plan: plan}
 	}
 	if err := commit(plan); err != nil {
 		return truce.Activity{}, err

@@ -210,6 +210,11 @@ func (s *Server) putActivity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	got, err := s.cfg.Planner.Revise(a, version, s.commitActivity(r.Context(), principalOf(r).Org))
+	var refused *deconflict.RefusedError
+	if errors.As(err, &refused) {
+		writeJSON(w, http.StatusConflict, activityConflict{Error: err.Error(), Activity: api.FromActivity(&refused.Plan)})
+		return
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
