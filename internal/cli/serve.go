@@ -30,7 +30,7 @@ func serve(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address` (host:port; port 0 picks a free one)")
 	agr := fs.String("agreement", "", "agreement `file`: reports are fused into incidents, judged against it and escalated by sector (the incidents, violations and sectors routes), and party claims must name its parties")
 	origin := fs.String("origin", "", "`name` of the evidence log in its checkpoints and signing key, made on first start beside the database (default: the existing key's, else truce.local/<agreement id>)")
-	cotAddr := fs.String("cot-addr", "", "TAK/Cursor-on-Target `address` (host:port, TCP and UDP; CoT XML and TAK protocol 1): friendly units' positions become tracks; clients receive the line, zones, violations and track alerts (needs --agreement and --cot-nation)")
+	cotAddr := fs.String("cot-addr", "", "TAK/Cursor-on-Target `address` (host:port, TCP and UDP; CoT XML and TAK protocol 1): friendly units' positions become tracks; clients receive the line, zones, incidents and track alerts (needs --agreement and --cot-nation)")
 	cotNation := fs.String("cot-nation", "", "the `nation` (organisation id, such as GBR) whose units the TAK clients at --cot-addr report")
 	markers := map[string]truce.Category{}
 	fs.Func("cot-marker", "`TYPE=CATEGORY`: TAK markers of CoT type TYPE (and the types below it) become observations of that category, seen by the --cot-nation (repeatable; for example b-r-f-h-c=explosion)", func(v string) error {

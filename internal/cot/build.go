@@ -105,8 +105,11 @@ func base(uid, typ string, p Point, callsign string, t time.Time, stale time.Dur
 	ev.UID, ev.Type, ev.How = uid, typ, machineHow
 	ev.Time, ev.Start, ev.Stale = t.UTC(), t.UTC(), t.Add(stale).UTC()
 	ev.Point.Lat, ev.Point.Lon = p.Lat, p.Lon
-	if p.HAE != 0 {
-		ev.Point.HAE = p.HAE
+	// Zero means not given: the builders' points are often bare.
+	for _, f := range []struct{ from, to *float64 }{{&p.HAE, &ev.Point.HAE}, {&p.CE, &ev.Point.CE}, {&p.LE, &ev.Point.LE}} {
+		if *f.from != 0 {
+			*f.to = *f.from
+		}
 	}
 	ev.Callsign = callsign
 	return ev

@@ -64,8 +64,8 @@ func ParseMarker(s string) (string, truce.Category, error) {
 // CoTBridge connects TAK clients to truce: friendly units' positions
 // (CoT type a-f-*) become tracks of the configured nation, with the CoT
 // uid as the unit; TAK clients receive the line of contact and the
-// agreement's zones as shapes, violations as markers and track alerts as
-// markers. Markers of the types CoTOptions.Markers maps become
+// agreement's zones as shapes, incidents (with their violations) and track
+// alerts as markers. Markers of the types CoTOptions.Markers maps become
 // observations; other CoT events are counted and passed over.
 type CoTBridge struct {
 	Server *cot.Server
@@ -307,10 +307,10 @@ func (b *CoTBridge) outgoing(ctx context.Context, events *engine.Feed) {
 			}
 			for i := range evs {
 				ev := &evs[i]
-				if ev.Kind != engine.EventViolation || ev.Incident == nil || len(ev.Violations) == 0 || !engine.Visible(b.opt.Viewer, ev.Incident) {
+				if ev.Kind != engine.EventIncident || ev.Incident == nil || !engine.Visible(b.opt.Viewer, ev.Incident) {
 					continue
 				}
-				b.Server.Broadcast(violationMarker(&ev.Violations[0], b.now(), 60*b.opt.Refresh))
+				b.Server.Broadcast(incidentMarker(ev.Incident, ev.Violations, b.now(), 60*b.opt.Refresh))
 			}
 		}
 	}
@@ -357,13 +357,27 @@ func shapesOf(a *truce.Agreement, now time.Time, stale time.Duration) []cot.Even
 	return out
 }
 
-func violationMarker(v *truce.Violation, now time.Time, stale time.Duration) cot.Event {
-	label := fmt.Sprintf("%s violation", v.Rule)
-	if v.Party != "" {
-		label += " (" + string(v.Party) + ")"
+// incidentMarker is an incident as a marker: one per incident (its uid
+// follows the incident as it is updated), labelled with its category and
+// the party held responsible, the violations in its remarks.
+func incidentMarker(inc *truce.Incident, vs []truce.Violation, now time.Time, stale time.Duration) cot.Event {
+	label := string(inc.Category)
+	if len(vs) > 0 {
+		label += " — violation"
 	}
-	return cot.Marker("truce-violation-"+strings.ReplaceAll(v.ID, "/", "-"), "", cotPoint(v.Location), label,
-		fmt.Sprintf("%s severity %s at %s: %s", v.Rule, v.Severity, v.Time.UTC().Format(time.RFC3339), v.Explanation), now, stale)
+	if inc.Party != "" {
+		label += " (" + string(inc.Party) + ")"
+	}
+	remarks := fmt.Sprintf("%s at %s", inc.Category, inc.Start.UTC().Format(time.RFC3339))
+	if inc.Likelihood != "" {
+		remarks += fmt.Sprintf(", %s, %d source(s)", inc.Likelihood, inc.Sources)
+	}
+	for _, v := range vs {
+		remarks += fmt.Sprintf("; %s (%s): %s", v.Rule, v.Severity, v.Explanation)
+	}
+	p := cotPoint(inc.Location)
+	p.CE = max(inc.Uncertainty, 1)
+	return cot.Marker("truce-incident-"+inc.ID, "", p, label, remarks, now, stale)
 }
 
 func alertMarker(a *truce.TrackAlert, stale time.Duration) cot.Event {

@@ -14,6 +14,8 @@ import (
 	"github.com/truce-dev/truce/examples/donbas"
 	"github.com/truce-dev/truce/internal/agreement"
 	"github.com/truce-dev/truce/internal/cot"
+	"github.com/truce-dev/truce/internal/engine"
+	"github.com/truce-dev/truce/internal/geo"
 	"github.com/truce-dev/truce/internal/httpapi"
 	"github.com/truce-dev/truce/internal/journal"
 	"github.com/truce-dev/truce/internal/store/sqlite"
@@ -82,8 +84,9 @@ func TestCoTBridge(t *testing.T) {
 	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	bridge := NewCoTBridge(CoTOptions{Addr: "127.0.0.1:0", Nation: "GBR", Batch: 1, Flush: 10 * time.Millisecond, Refresh: time.Hour},
 		a, api.ReportTracks, slog.New(slog.DiscardHandler), func() time.Time { return now })
+	events := engine.NewFeed()
 	done := make(chan error, 1)
-	go func() { done <- bridge.Run(ctx, nil) }()
+	go func() { done <- bridge.Run(ctx, events) }()
 	select {
 	case <-bridge.Server.Ready():
 	case err := <-done:
@@ -151,6 +154,24 @@ func TestCoTBridge(t *testing.T) {
 	if alert.Type != cot.MarkerType || !strings.Contains(alert.Remarks, "coalition-keep-out") ||
 		math.Abs(alert.Point.Lat-onLine.Lat) > 1e-6 || math.Abs(alert.Point.Lon-onLine.Lon) > 1e-6 {
 		t.Errorf("alert marker %s at %v: %q", alert.Type, alert.Point, alert.Remarks)
+	}
+
+	// Incidents the nation may see arrive as markers, with their
+	// violations; one it may not see (a RED report of another
+	// organisation) does not.
+	seen := truce.Incident{ID: "inc-seen", Category: truce.CategoryExplosion, Location: geo.Pt(48.1, 37.6), Uncertainty: 300, Party: "RU",
+		Start: now, Observations: []truce.ObservationRef{{Org: "coalition", Marking: truce.Marking{TLP: truce.TLPGreen}}}}
+	hidden := seen
+	hidden.ID, hidden.Observations = "inc-hidden", []truce.ObservationRef{{Org: "UA", Marking: truce.Marking{TLP: truce.TLPRed}}}
+	v := truce.Violation{ID: "inc-seen/ceasefire", Incident: "inc-seen", Rule: truce.RuleCeasefire, Party: "RU", Severity: truce.SeverityHigh, Explanation: "fire across the line"}
+	events.Publish([]engine.Event{
+		{Kind: engine.EventIncident, Incident: &hidden},
+		{Kind: engine.EventIncident, Incident: &seen, Violations: []truce.Violation{v}},
+	})
+	inc := nextEvent(t, conn, r, "truce-incident-")
+	if inc.UID != "truce-incident-inc-seen" || !strings.Contains(inc.Callsign, "violation (RU)") || !strings.Contains(inc.Remarks, "fire across the line") ||
+		math.Abs(inc.Point.Lat-48.1) > 1e-6 || inc.Point.CE != 300 {
+		t.Errorf("incident marker %s %q at %v: %q", inc.UID, inc.Callsign, inc.Point, inc.Remarks)
 	}
 	cancel()
 	if err := <-done; err != nil {
