@@ -19,14 +19,14 @@ import (
 // predicates: geodesic edges on the real Earth, not a flat projection.
 // Shapes are immutable and safe for concurrent use.
 type Shape struct {
-	pts    []s2.Point // the core's vertices
-	closed bool       // a polygon: pts is a loop
-	loop   *s2.Loop   // polygons only
-	radius s1.Angle
+	pts      []s2.Point // the core's vertices
+	closed   bool       // a polygon: pts is a loop
+	loop     *s2.Loop   // polygons only
+	radius   s1.Angle
 	balls    []ball  // bound each edge of the core
 	cap      s2.Cap  // bounds the shape, radius included
 	capChord float64 // the chord of cap's radius
-	bound  Rect   // bounds the shape, radius included
+	bound    Rect    // bounds the shape, radius included
 }
 
 // maxShapeVertices bounds a shape's core: shapes are plans drawn by hand,
