@@ -38,6 +38,7 @@ var policy = map[string][]string{
 	"internal/engine":          {"internal/agreement", "internal/assess", "internal/feed", "internal/fuse", "internal/geo", "internal/journal", "internal/store", "internal/truce"},
 	"internal/cot":             {"google.golang.org/protobuf/encoding/protowire"},
 	"internal/deconflict":      {"internal/agreement", "internal/geo", "internal/truce"},
+	"internal/pledge":          {"internal/truce"},
 	"internal/sim":             {"internal/agreement", "internal/geo", "internal/truce"},
 	"internal/report":          {"internal/agreement", "internal/engine", "internal/geo", "internal/truce"},
 	"internal/evidence":        {"golang.org/x/mod/sumdb/..."},
