@@ -25,7 +25,13 @@ const maxSafe = 1<<53 - 1
 func Encode(dst []byte, e *Entry) ([]byte, error) {
 	w := writer{b: dst}
 	w.open()
+	if missing := e.missingBody(); missing != "" {
+		return dst, fmt.Errorf("journal: encode entry %d: %s entry without %s", e.Seq, e.Kind, missing)
+	}
 	switch {
+	case e.Kind == KindActivation:
+		w.key("activation")
+		w.activation(e.Activation)
 	case e.Kind == KindActivity && e.Activity == nil:
 		return dst, fmt.Errorf("journal: encode entry %d: activity entry without activity", e.Seq)
 	case e.Kind == KindActivity:
@@ -57,7 +63,7 @@ func Encode(dst []byte, e *Entry) ([]byte, error) {
 		}
 		w.key("observation")
 		w.observation(e.Observation)
-	case KindToken, KindActivity, KindTrackAlert:
+	case KindToken, KindActivity, KindTrackAlert, KindActivation, KindPledge, KindRequirement, KindSupport:
 	case KindTracks:
 		if len(e.Tracks) == 0 {
 			return dst, fmt.Errorf("journal: encode entry %d: tracks entry without positions", e.Seq)
@@ -67,8 +73,20 @@ func Encode(dst []byte, e *Entry) ([]byte, error) {
 	}
 	w.key("org")
 	w.str(string(e.Org))
+	switch e.Kind {
+	case KindPledge:
+		w.key("pledge")
+		w.pledge(e.Pledge)
+	case KindRequirement:
+		w.key("requirement")
+		w.requirement(e.Requirement)
+	}
 	w.key("seq")
 	w.int(int64(e.Seq))
+	if e.Kind == KindSupport {
+		w.key("support")
+		w.support(e.Support)
+	}
 	w.key("time_us")
 	w.time(e.Time)
 	if e.Kind == KindToken {
@@ -208,21 +226,7 @@ func (w *writer) observation(o *truce.Observation) {
 		w.close()
 	}
 	w.key("marking")
-	w.open()
-	if len(o.Marking.RelTo) > 0 {
-		w.key("rel_to")
-		w.b = append(w.b, '[')
-		for i, org := range o.Marking.RelTo {
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
-			w.str(string(org))
-		}
-		w.b = append(w.b, ']')
-	}
-	w.key("tlp")
-	w.str(string(o.Marking.TLP))
-	w.close()
+	w.marking(o.Marking)
 	w.key("method")
 	w.str(string(o.Method))
 	if v := o.Observer; v != nil {
@@ -264,6 +268,24 @@ func (w *writer) observation(o *truce.Observation) {
 
 // ScoreUnit is the unit of escalation scores in the journal.
 const ScoreUnit = 1e-3
+
+func (w *writer) marking(m truce.Marking) {
+	w.open()
+	if len(m.RelTo) > 0 {
+		w.key("rel_to")
+		w.b = append(w.b, '[')
+		for i, org := range m.RelTo {
+			if i > 0 {
+				w.b = append(w.b, ',')
+			}
+			w.str(string(org))
+		}
+		w.b = append(w.b, ']')
+	}
+	w.key("tlp")
+	w.str(string(m.TLP))
+	w.close()
+}
 
 func (w *writer) level(l *truce.LevelChange) {
 	w.open()
@@ -469,6 +491,10 @@ type wireWindow struct {
 }
 
 type wireEntry struct {
+	Activation  *wireActivation  `json:"activation"`
+	Pledge      *wirePledge      `json:"pledge"`
+	Requirement *wireRequirement `json:"requirement"`
+	Support     *wireSupport     `json:"support"`
 	Activity    *wireActivity    `json:"activity"`
 	Alert       *wireAlert       `json:"alert"`
 	Tracks      []wirePosition   `json:"tracks"`
@@ -592,6 +618,18 @@ func Decode(b []byte) (Entry, error) {
 	}
 	if w.Activity != nil {
 		e.Activity = w.Activity.activity()
+	}
+	if w.Activation != nil {
+		e.Activation = w.Activation.activation()
+	}
+	if w.Pledge != nil {
+		e.Pledge = w.Pledge.pledge()
+	}
+	if w.Requirement != nil {
+		e.Requirement = w.Requirement.requirement()
+	}
+	if w.Support != nil {
+		e.Support = w.Support.support()
 	}
 	if w.Alert != nil {
 		e.Alert = w.Alert.alert()

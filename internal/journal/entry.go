@@ -33,6 +33,15 @@ const (
 	KindTracks Kind = "tracks"
 	// KindTrackAlert records an alert the positions raised.
 	KindTrackAlert Kind = "track_alert"
+	// KindPledge records a nation's pledge as a change left it.
+	KindPledge Kind = "pledge"
+	// KindRequirement records a capability requirement.
+	KindRequirement Kind = "requirement"
+	// KindActivation records a contingent pledge activated by its
+	// trigger, or its activation acknowledged.
+	KindActivation Kind = "activation"
+	// KindSupport records a support record (long-term cooperation).
+	KindSupport Kind = "support"
 )
 
 // Entry is one event of the journal. Seq numbers are contiguous from 1.
@@ -51,6 +60,25 @@ type Entry struct {
 	Activity    *truce.Activity
 	Tracks      []truce.Position
 	Alert       *truce.TrackAlert
+	Pledge      *truce.Pledge
+	Requirement *truce.Requirement
+	Activation  *truce.Activation
+	Support     *truce.Support
+}
+
+// missingBody names the body e's kind needs and lacks, or "".
+func (e *Entry) missingBody() string {
+	switch {
+	case e.Kind == KindPledge && e.Pledge == nil:
+		return "pledge"
+	case e.Kind == KindRequirement && e.Requirement == nil:
+		return "requirement"
+	case e.Kind == KindActivation && e.Activation == nil:
+		return "activation"
+	case e.Kind == KindSupport && e.Support == nil:
+		return "support"
+	}
+	return ""
 }
 
 // Marking returns who may see e: an observation's own marking; a token's
@@ -63,7 +91,13 @@ func (e *Entry) Marking() truce.Marking {
 		return e.Observation.Marking
 	case e.Kind == KindLevel || e.Kind == KindTrigger || e.Kind == KindWindow:
 		return truce.Marking{TLP: truce.TLPGreen}
-	case e.Kind == KindActivity || e.Kind == KindTracks || e.Kind == KindTrackAlert:
+	case e.Kind == KindPledge && e.Pledge != nil:
+		return e.Pledge.Marking
+	case e.Kind == KindRequirement && e.Requirement != nil:
+		return e.Requirement.Marking
+	case e.Kind == KindSupport && e.Support != nil:
+		return e.Support.Marking
+	case e.Kind == KindActivity || e.Kind == KindTracks || e.Kind == KindTrackAlert || e.Kind == KindActivation:
 		// The coalition's own movements: its bodies and nations, not the
 		// parties or the public.
 		return truce.Marking{TLP: truce.TLPAmber}
@@ -109,6 +143,14 @@ func (e *Entry) Key() (Key, bool) {
 		return derivedKey(parts...), true
 	case e.Kind == KindActivity && e.Activity != nil:
 		return activityKey(e.Activity), true
+	case e.Kind == KindPledge && e.Pledge != nil:
+		return pledgeKey(e.Pledge), true
+	case e.Kind == KindRequirement && e.Requirement != nil:
+		return requirementKey(e.Requirement), true
+	case e.Kind == KindActivation && e.Activation != nil:
+		return activationKey(e.Activation), true
+	case e.Kind == KindSupport && e.Support != nil:
+		return supportKey(e.Support), true
 	case e.Kind == KindTrackAlert && e.Alert != nil:
 		return alertKey(e.Alert), true
 	case e.Kind == KindTrigger && e.Trigger != nil:

@@ -245,3 +245,50 @@ type Support struct {
 	Source       string // where the figure comes from
 	Marking      Marking
 }
+
+// The held precision of pledged quantities and of euro values.
+const (
+	QuantityUnit = 1e-3
+	EuroUnit     = 1e-2
+)
+
+func roundTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC().Round(TimeUnit)
+}
+
+// Canonical returns p rounded to the held precision, as the journal holds
+// it.
+func (p Pledge) Canonical() Pledge {
+	p.Quantity = Round(p.Quantity, QuantityUnit)
+	h := make([]StageChange, len(p.History))
+	for i, c := range p.History {
+		c.Date = roundTime(c.Date)
+		h[i] = c
+	}
+	p.History = h
+	p.Caveat.Domains = slices.Clone(p.Caveat.Domains)
+	return p
+}
+
+// Canonical returns r rounded to the held precision.
+func (r Requirement) Canonical() Requirement {
+	r.Quantity = Round(r.Quantity, QuantityUnit)
+	r.From = roundTime(r.From)
+	return r
+}
+
+// Canonical returns a rounded to the held precision.
+func (a Activation) Canonical() Activation {
+	a.At, a.Due, a.AckAt = roundTime(a.At), roundTime(a.Due), roundTime(a.AckAt)
+	return a
+}
+
+// Canonical returns s rounded to the held precision.
+func (s Support) Canonical() Support {
+	s.ValueEUR, s.DeliveredEUR = Round(s.ValueEUR, EuroUnit), Round(s.DeliveredEUR, EuroUnit)
+	s.Announced = roundTime(s.Announced)
+	return s
+}
