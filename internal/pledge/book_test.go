@@ -181,9 +181,9 @@ func gapOf(t *testing.T, g Gaps, req string) Gap {
 func TestGapsWorkedExample(t *testing.T) {
 	b := workedBook(t)
 	tests := []struct {
-		name                               string
-		q                                  GapQuery
-		req                                string
+		name                                string
+		q                                   GapQuery
+		req                                 string
 		counted, missing, contingent, ahead float64 // ahead: ByStage[announced]
 	}{
 		// At approved: GBR 2 (deployed) + FRA 1 + POL 1 (ready) = 4;
