@@ -24,7 +24,7 @@ var policy = map[string][]string{
 	"internal/truce":           {"internal/geo"},
 	"internal/geo":             {"github.com/golang/geo/...", "github.com/peterstace/simplefeatures/geom"},
 	"internal/version":         {},
-	"internal/api":             {"internal/geo", "internal/truce"},
+	"internal/api":             {"internal/geo", "internal/pledge", "internal/truce"},
 	"internal/auth":            {"internal/truce"},
 	"internal/journal":         {"internal/feed", "internal/geo", "internal/truce", "github.com/goccy/go-json"},
 	"internal/feed":            {},
@@ -32,7 +32,7 @@ var policy = map[string][]string{
 	"internal/store":           {"internal/geo", "internal/journal", "internal/truce", "golang.org/x/mod/sumdb/tlog"},
 	"internal/store/sqlite":    {"internal/evidence", "internal/geo", "internal/journal", "internal/store", "internal/truce", "golang.org/x/mod/sumdb/tlog", "modernc.org/sqlite"},
 	"internal/store/storetest": {"internal/auth", "internal/geo", "internal/journal", "internal/store", "internal/truce", "golang.org/x/mod/sumdb/tlog"},
-	"internal/httpapi":         {"internal/api", "internal/auth", "internal/deconflict", "internal/engine", "internal/evidence", "internal/feed", "internal/geo", "internal/ingest", "internal/journal", "internal/store", "internal/truce", "github.com/prometheus/client_golang/...", "github.com/goccy/go-json", "golang.org/x/mod/sumdb/tlog"},
+	"internal/httpapi":         {"internal/api", "internal/auth", "internal/deconflict", "internal/pledge", "internal/engine", "internal/evidence", "internal/feed", "internal/geo", "internal/ingest", "internal/journal", "internal/store", "internal/truce", "github.com/prometheus/client_golang/...", "github.com/goccy/go-json", "golang.org/x/mod/sumdb/tlog"},
 	"internal/fuse":            {"internal/geo", "internal/truce", "github.com/golang/geo/r3"},
 	"internal/assess":          {"internal/agreement", "internal/geo", "internal/truce", "github.com/golang/geo/r3"},
 	"internal/engine":          {"internal/agreement", "internal/assess", "internal/feed", "internal/fuse", "internal/geo", "internal/journal", "internal/store", "internal/truce"},
@@ -43,7 +43,7 @@ var policy = map[string][]string{
 	"internal/report":          {"internal/agreement", "internal/engine", "internal/geo", "internal/truce"},
 	"internal/evidence":        {"golang.org/x/mod/sumdb/..."},
 	"examples/donbas":          {},
-	"internal/server":          {"internal/agreement", "internal/api", "internal/auth", "internal/cot", "internal/deconflict", "internal/engine", "internal/evidence", "internal/geo", "internal/httpapi", "internal/ingest", "internal/journal", "internal/store", "internal/store/sqlite", "internal/truce", "github.com/prometheus/client_golang/..."},
+	"internal/server":          {"internal/agreement", "internal/api", "internal/auth", "internal/cot", "internal/deconflict", "internal/pledge", "internal/engine", "internal/evidence", "internal/geo", "internal/httpapi", "internal/ingest", "internal/journal", "internal/store", "internal/store/sqlite", "internal/truce", "github.com/prometheus/client_golang/..."},
 	"internal":                 {}, // this test
 }
 

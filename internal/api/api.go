@@ -2,11 +2,14 @@
 // of the ingest formats, and their conversions from the domain types of
 // internal/truce. The dependency points from api to truce, never back.
 //
-// Conversion into the domain (with validation that names each bad field)
-// lives in internal/ingest; this package converts out.
+// Conversion of observations into the domain (with validation that names
+// each bad field) lives in internal/ingest; the other wire types convert
+// both ways here, checking what the wire form alone can tell.
 package api
 
 import (
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/truce-dev/truce/internal/truce"
@@ -61,6 +64,37 @@ type ObservationRecord struct {
 }
 
 func f64(x float64) *float64 { return &x }
+
+// MaxRelTo bounds the organisations a marking is released to.
+const MaxRelTo = 32
+
+// ToMarking checks a marking given in field (such as "marking"): TLP:AMBER
+// when no label is given, organisations sorted without repeats.
+func (m *Marking) ToMarking(field string) (truce.Marking, error) {
+	mk := truce.Marking{TLP: truce.TLPAmber}
+	bad := func(sub, format string, args ...any) error {
+		return &truce.ValidationError{Field: field + "." + sub, Reason: fmt.Sprintf(format, args...)}
+	}
+	if m.TLP != "" {
+		tlp, err := truce.ParseTLP(m.TLP)
+		if err != nil {
+			return mk, bad("tlp", "%s", err)
+		}
+		mk.TLP = tlp
+	}
+	if len(m.RelTo) > MaxRelTo {
+		return mk, bad("rel_to", "has %d organisations, at most %d allowed", len(m.RelTo), MaxRelTo)
+	}
+	for _, id := range m.RelTo {
+		if !truce.ValidOrgID(id) {
+			return mk, bad("rel_to", "%q is not an organisation id (1 to 64 letters, digits, '-', '_' or '.')", id)
+		}
+		mk.RelTo = append(mk.RelTo, truce.OrgID(id))
+	}
+	slices.Sort(mk.RelTo)
+	mk.RelTo = slices.Compact(mk.RelTo)
+	return mk, nil
+}
 
 // FromMarking returns the wire form of m.
 func FromMarking(m truce.Marking) *Marking {

@@ -12,6 +12,7 @@ import (
 	"github.com/truce-dev/truce/internal/engine"
 	"github.com/truce-dev/truce/internal/evidence"
 	"github.com/truce-dev/truce/internal/journal"
+	"github.com/truce-dev/truce/internal/pledge"
 	"github.com/truce-dev/truce/internal/store"
 	"github.com/truce-dev/truce/internal/truce"
 )
@@ -76,6 +77,9 @@ type Config struct {
 	// routes answer 503 then).
 	Planner *deconflict.Planner
 	Monitor *deconflict.Monitor
+	// Book keeps the coalition's commitments; nil answers 503 on their
+	// routes.
+	Book *pledge.Book
 }
 
 // Server serves truce's HTTP API. Make one with New.
@@ -135,6 +139,18 @@ func routeTable() []route {
 		{http.MethodPost, "/api/v1/activities/{id}/cancel", true, false, transition(truce.ActivityCancelled)},
 		{http.MethodPost, "/api/v1/tracks", true, false, (*Server).postTracks},
 		{http.MethodGet, "/api/v1/tracks", true, false, (*Server).listTracks},
+		{http.MethodGet, "/api/v1/pledges", true, false, (*Server).listPledges},
+		{http.MethodPost, "/api/v1/pledges", true, false, (*Server).postPledge},
+		{http.MethodGet, "/api/v1/pledges/{id}", true, false, (*Server).getPledge},
+		{http.MethodPost, "/api/v1/pledges/{id}/stage", true, false, (*Server).advancePledge},
+		{http.MethodGet, "/api/v1/requirements", true, false, (*Server).listRequirements},
+		{http.MethodPost, "/api/v1/requirements", true, false, (*Server).putRequirement},
+		{http.MethodPut, "/api/v1/requirements/{id}", true, false, (*Server).putRequirement},
+		{http.MethodGet, "/api/v1/gaps", true, false, (*Server).listGaps},
+		{http.MethodGet, "/api/v1/activations", true, false, (*Server).listActivations},
+		{http.MethodPost, "/api/v1/activations/{id}/acknowledge", true, false, (*Server).acknowledgeActivation},
+		{http.MethodGet, "/api/v1/support", true, false, (*Server).listSupport},
+		{http.MethodPost, "/api/v1/support", true, false, (*Server).postSupport},
 		{http.MethodGet, "/api/v1/stream", true, false, (*Server).stream},
 		{http.MethodGet, "/api/v1/log/checkpoint", false, true, (*Server).getCheckpoint},
 		{http.MethodGet, "/api/v1/log/entries", false, true, (*Server).listLogEntries},

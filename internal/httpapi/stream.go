@@ -299,6 +299,14 @@ func (st *streamer) event(e *journal.Entry) (bool, error) {
 		kind, data = string(journal.KindActivity), api.FromActivity(e.Activity)
 	case e.Kind == journal.KindTrackAlert && e.Alert != nil && st.p.CanSeeForce():
 		kind, data = string(journal.KindTrackAlert), api.FromTrackAlert(e.Alert)
+	case e.Kind == journal.KindPledge && e.Pledge != nil:
+		kind, data = string(journal.KindPledge), api.FromPledge(e.Pledge)
+	case e.Kind == journal.KindRequirement && e.Requirement != nil:
+		kind, data = string(journal.KindRequirement), api.FromRequirement(e.Requirement)
+	case e.Kind == journal.KindActivation && e.Activation != nil:
+		kind, data = string(journal.KindActivation), api.FromActivation(e.Activation, e.Time)
+	case e.Kind == journal.KindSupport && e.Support != nil:
+		kind, data = string(journal.KindSupport), api.FromSupport(e.Support)
 	case e.Kind == journal.KindToken && e.Token != nil:
 		if st.p.Role != truce.RoleAdmin {
 			return false, nil // administration: for its organisation's admins only

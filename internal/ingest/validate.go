@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -22,7 +23,7 @@ const (
 	MaxCount           = 100000             // count
 	MaxTimeUncertainty = 7 * 24 * time.Hour // time_uncertainty_s
 	MaxDistance        = 100000.0           // cep_m, distance_m, metres
-	MaxRelTo           = 32                 // marking.rel_to entries
+	MaxRelTo           = api.MaxRelTo       // marking.rel_to entries
 	MaxFuture          = 5 * time.Minute    // how far after Options.Now a time may be
 	DefaultRecordBytes = 1 << 20            // Options.MaxRecordBytes when 0
 )
@@ -416,25 +417,13 @@ func checkObserver(w *api.Observation) (*truce.Observer, *Rejection) {
 }
 
 func checkMarking(m *api.Marking) (truce.Marking, *Rejection) {
-	mk := truce.Marking{TLP: truce.TLPAmber}
 	if m == nil {
-		return mk, nil
+		return truce.Marking{TLP: truce.TLPAmber}, nil
 	}
-	if m.TLP != "" {
-		tlp, err := truce.ParseTLP(m.TLP)
-		if err != nil {
-			return mk, reject("marking.tlp", "%s", err)
-		}
-		mk.TLP = tlp
-	}
-	if len(m.RelTo) > MaxRelTo {
-		return mk, reject("marking.rel_to", "has %d organisations, at most %d allowed", len(m.RelTo), MaxRelTo)
-	}
-	for _, id := range m.RelTo {
-		if !truce.ValidOrgID(id) {
-			return mk, reject("marking.rel_to", "%q is not an organisation id (1 to 64 letters, digits, '-', '_' or '.')", id)
-		}
-		mk.RelTo = append(mk.RelTo, truce.OrgID(id))
+	mk, err := m.ToMarking("marking")
+	var ve *truce.ValidationError
+	if errors.As(err, &ve) {
+		return mk, reject(ve.Field, "%s", ve.Reason)
 	}
 	return mk, nil
 }

@@ -18,6 +18,10 @@ type GapQuery struct {
 	// caveats keep them from it: a domain they do not operate in, or a
 	// region other than the one they stay within.
 	CaveatsHold bool
+	// Keep and KeepRequirement, when set, restrict the gaps to the
+	// records they keep: what the caller may see.
+	Keep            func(*truce.Pledge) bool
+	KeepRequirement func(*truce.Requirement) bool
 }
 
 // Share is one pledge's part in a requirement.
@@ -97,8 +101,8 @@ func (b *Book) Gaps(q GapQuery) Gaps {
 		}
 	}
 	out := Gaps{Query: q}
-	pledges := sortedValues(b.pledges, nil, func(p *truce.Pledge) string { return p.ID })
-	for _, r := range sortedValues(b.reqs, nil, func(r *truce.Requirement) string { return r.ID }) {
+	pledges := sortedValues(b.pledges, q.Keep, func(p *truce.Pledge) string { return p.ID })
+	for _, r := range sortedValues(b.reqs, q.KeepRequirement, func(r *truce.Requirement) string { return r.ID }) {
 		g := Gap{Requirement: r, ByStage: map[truce.PledgeStage]float64{}}
 		for i := range pledges {
 			pl := &pledges[i]
@@ -132,7 +136,7 @@ func (b *Book) Gaps(q GapQuery) Gaps {
 	byNation := map[truce.NationID]*NationPledges{}
 	for i := range pledges {
 		pl := &pledges[i]
-		if _, ok := b.reqs[pl.Requirement]; !ok && pl.Stage != truce.StageWithdrawn {
+		if r, ok := b.reqs[pl.Requirement]; (!ok || (q.KeepRequirement != nil && !q.KeepRequirement(r))) && pl.Stage != truce.StageWithdrawn {
 			out.Unassigned = append(out.Unassigned, *pl)
 		}
 		if pl.Approval != "" && pl.Stage.Rank() >= 0 && pl.Stage.Rank() < truce.StageApproved.Rank() {

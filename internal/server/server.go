@@ -29,6 +29,7 @@ import (
 	"github.com/truce-dev/truce/internal/evidence"
 	"github.com/truce-dev/truce/internal/httpapi"
 	"github.com/truce-dev/truce/internal/journal"
+	"github.com/truce-dev/truce/internal/pledge"
 	"github.com/truce-dev/truce/internal/store"
 	"github.com/truce-dev/truce/internal/store/sqlite"
 	"github.com/truce-dev/truce/internal/truce"
@@ -133,6 +134,22 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		log.Info("deconfliction", "activities", len(planner.Activities(deconflict.Filter{})), "reserved_volumes", planner.Reserved(), "took", time.Since(start).Round(time.Millisecond))
 	}
+	start := time.Now()
+	book, err := Commitments(ctx, db, pledge.Options{})
+	if err != nil {
+		return err
+	}
+	head, err := db.Head(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("commitments", "pledges", len(book.Pledges(nil)), "requirements", len(book.Requirements(nil)), "took", time.Since(start).Round(time.Millisecond))
+	following := make(chan struct{})
+	go func() {
+		defer close(following)
+		followTriggers(context.WithoutCancel(ctx), book, db, feed, head, log)
+	}()
+	defer func() { feed.Close(); <-following }() // on every return, before the journal closes
 	if err := Bootstrap(ctx, db, opts.Out, rand.Reader, time.Now()); err != nil {
 		return err
 	}
@@ -153,6 +170,7 @@ func Run(ctx context.Context, opts Options) error {
 		Notary:       notary,
 		Planner:      planner,
 		Monitor:      monitor,
+		Book:         book,
 		Now:          time.Now,
 		Parties:      parties,
 		MaxBodyBytes: opts.MaxBodyBytes,
@@ -221,7 +239,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	log.Info("shutting down")
 	stopping.Store(true)
-	feed.Close() // ends every stream, so Shutdown need not wait for them
+	feed.Close() // ends every stream and the trigger follower, so Shutdown need not wait for them
 	events.Close()
 	timeout := opts.ShutdownTimeout
 	if timeout == 0 {
@@ -233,6 +251,7 @@ func Run(ctx context.Context, opts Options) error {
 		log.Warn("shutdown: requests still running were cut off", "err", err)
 		srv.Close()
 	}
+	<-following
 	stopCoT()
 	if err := <-cotDone; err != nil {
 		log.Warn("TAK/CoT listener", "err", err)

@@ -1,0 +1,115 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/truce-dev/truce/internal/journal"
+	"github.com/truce-dev/truce/internal/pledge"
+	"github.com/truce-dev/truce/internal/store"
+	"github.com/truce-dev/truce/internal/truce"
+)
+
+// Commitments returns the coalition's commitments rebuilt from the
+// journal, with the activations every fired renewed-aggression trigger
+// calls for journaled (those the journal lacks: a trigger that fired while
+// no server followed it).
+func Commitments(ctx context.Context, st store.Journal, opt pledge.Options) (*pledge.Book, error) {
+	b := pledge.NewBook(opt)
+	var fired []truce.Trigger
+	err := st.Entries(ctx, 0, 0, func(e *journal.Entry, _ []byte) error {
+		// Canonical copies: the entry is valid only during the call.
+		switch {
+		case e.Kind == journal.KindPledge && e.Pledge != nil:
+			b.ApplyPledge(e.Pledge.Canonical())
+		case e.Kind == journal.KindRequirement && e.Requirement != nil:
+			b.ApplyRequirement(e.Requirement.Canonical())
+		case e.Kind == journal.KindActivation && e.Activation != nil:
+			b.ApplyActivation(e.Activation.Canonical())
+		case e.Kind == journal.KindSupport && e.Support != nil:
+			b.ApplySupport(e.Support.Canonical())
+		case e.Kind == journal.KindTrigger && e.Trigger != nil && e.Trigger.Fired:
+			fired = append(fired, *e.Trigger)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: rebuild commitments: %w", err)
+	}
+	for _, t := range fired {
+		if _, err := Activate(ctx, b, st, t); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// Activate journals the activations trigger t calls for: none unless it
+// fired, none twice.
+func Activate(ctx context.Context, b *pledge.Book, st store.Journal, t truce.Trigger) ([]truce.Activation, error) {
+	if !t.Fired {
+		return nil, nil
+	}
+	return b.Trigger(truce.RenewedAggression, t.At, func(as []truce.Activation) error {
+		es := make([]journal.Entry, len(as))
+		for i := range as {
+			a := as[i].Canonical()
+			es[i] = journal.Entry{Kind: journal.KindActivation, Org: "coalition", Activation: &a}
+		}
+		if _, err := st.Append(ctx, es); err != nil {
+			return fmt.Errorf("server: journal %d activations: %w", len(as), err)
+		}
+		return nil
+	})
+}
+
+// followTriggers activates contingent pledges as the renewed-aggression
+// trigger fires, following the journal's commits after entry from until
+// they end. A follower that falls behind reads what it missed from the
+// journal and follows again.
+func followTriggers(ctx context.Context, b *pledge.Book, st store.Journal, feed *journal.Feed, from uint64, log *slog.Logger) {
+	seen := from
+	handle := func(e *journal.Entry) {
+		if e.Seq <= seen {
+			return
+		}
+		seen = e.Seq
+		if e.Kind != journal.KindTrigger || e.Trigger == nil || !e.Trigger.Fired {
+			return
+		}
+		as, err := Activate(ctx, b, st, *e.Trigger)
+		if err != nil {
+			log.Error("activate contingent pledges", "err", err)
+			return
+		}
+		log.Info("renewed-aggression trigger: contingent pledges activated", "activations", len(as), "at", e.Trigger.At)
+	}
+	for catchUp := true; ; catchUp = true {
+		sub := feed.Subscribe(1024)
+		if catchUp {
+			// What committed before the subscription began.
+			err := st.Entries(ctx, seen, 0, func(e *journal.Entry, _ []byte) error {
+				c := *e
+				if e.Trigger != nil {
+					t := *e.Trigger
+					c.Trigger = &t
+				}
+				handle(&c)
+				return nil
+			})
+			if err != nil {
+				log.Error("follow triggers", "err", err)
+			}
+		}
+		for es := range sub.C {
+			for i := range es {
+				handle(&es[i])
+			}
+		}
+		sub.Close()
+		if !sub.Lost() || ctx.Err() != nil {
+			return
+		}
+	}
+}
