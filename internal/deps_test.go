@@ -18,7 +18,7 @@ const module = "github.com/truce-dev/truce/"
 // docs/architecture.md. A trailing "/..." allows a module's packages.
 var policy = map[string][]string{
 	"cmd/truce":                {"internal/cli"},
-	"internal/cli":             {"examples/donbas", "internal/agreement", "internal/api", "internal/auth", "internal/engine", "internal/evidence", "internal/geo", "internal/ingest", "internal/journal", "internal/report", "internal/server", "internal/sim", "internal/store", "internal/store/sqlite", "internal/truce", "internal/version", "golang.org/x/mod/sumdb/note", "golang.org/x/mod/sumdb/tlog"},
+	"internal/cli":             {"examples/coalition", "examples/donbas", "internal/agreement", "internal/api", "internal/auth", "internal/engine", "internal/evidence", "internal/geo", "internal/ingest", "internal/journal", "internal/pledge", "internal/report", "internal/server", "internal/sim", "internal/store", "internal/store/sqlite", "internal/truce", "internal/version", "golang.org/x/mod/sumdb/note", "golang.org/x/mod/sumdb/tlog"},
 	"internal/agreement":       {"internal/geo", "internal/geoindex", "internal/truce", "go.yaml.in/yaml/v3"},
 	"internal/geoindex":        {"internal/geo"},
 	"internal/truce":           {"internal/geo"},
@@ -40,9 +40,10 @@ var policy = map[string][]string{
 	"internal/deconflict":      {"internal/agreement", "internal/geo", "internal/truce"},
 	"internal/pledge":          {"internal/truce"},
 	"internal/sim":             {"internal/agreement", "internal/geo", "internal/truce"},
-	"internal/report":          {"internal/agreement", "internal/engine", "internal/geo", "internal/truce"},
+	"internal/report":          {"internal/agreement", "internal/engine", "internal/geo", "internal/pledge", "internal/truce"},
 	"internal/evidence":        {"golang.org/x/mod/sumdb/..."},
 	"examples/donbas":          {},
+	"examples/coalition":       {},
 	"internal/server":          {"internal/agreement", "internal/api", "internal/auth", "internal/cot", "internal/deconflict", "internal/pledge", "internal/engine", "internal/evidence", "internal/geo", "internal/httpapi", "internal/ingest", "internal/journal", "internal/store", "internal/store/sqlite", "internal/truce", "github.com/prometheus/client_golang/..."},
 	"internal":                 {}, // this test
 }

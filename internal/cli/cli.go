@@ -68,6 +68,7 @@ func root() *command {
 			rebuildCommand(),
 			verifyCommand(),
 			logCommand(),
+			pledgeCommand(),
 			{name: "version", summary: "print the version of this build", flags: func(*flag.FlagSet) func(context.Context, *stdio, []string) error {
 				return func(_ context.Context, s *stdio, args []string) error {
 					if len(args) > 0 {
