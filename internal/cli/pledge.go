@@ -68,9 +68,13 @@ func commitTo(ctx context.Context, st store.Journal, org truce.OrgID) pledge.Com
 		return err
 	}
 	return pledge.Commit{
-		Pledge:      func(p truce.Pledge) error { return one(journal.Entry{Kind: journal.KindPledge, Org: org, Pledge: &p}) },
-		Requirement: func(r truce.Requirement) error { return one(journal.Entry{Kind: journal.KindRequirement, Org: org, Requirement: &r}) },
-		Support:     func(s truce.Support) error { return one(journal.Entry{Kind: journal.KindSupport, Org: org, Support: &s}) },
+		Pledge: func(p truce.Pledge) error { return one(journal.Entry{Kind: journal.KindPledge, Org: org, Pledge: &p}) },
+		Requirement: func(r truce.Requirement) error {
+			return one(journal.Entry{Kind: journal.KindRequirement, Org: org, Requirement: &r})
+		},
+		Support: func(s truce.Support) error {
+			return one(journal.Entry{Kind: journal.KindSupport, Org: org, Support: &s})
+		},
 	}
 }
 
