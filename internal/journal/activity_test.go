@@ -111,6 +111,12 @@ func TestActivitySeeds(t *testing.T) {
 	for name, e := range map[string]Entry{
 		"activity": {Seq: 4, Time: time.UnixMicro(1e15).UTC(), Kind: KindActivity, Org: "GBR", Activity: &a},
 		"tracks":   {Seq: 5, Time: time.UnixMicro(1e15).UTC(), Kind: KindTracks, Org: "GBR", Tracks: []truce.Position{{Unit: "u", Nation: "GBR", Domain: truce.DomainAir, Time: time.UnixMicro(1), Point: geo.Pt(1, 2), Alt: 3}}},
+		"pledge": {Seq: 6, Time: time.UnixMicro(1e15).UTC(), Kind: KindPledge, Org: "DEU", Pledge: &truce.Pledge{ID: "deu-1", Nation: "DEU", Capability: truce.CapAirPolicing,
+			Quantity: 6, Unit: "aircraft", Stage: truce.StageApproved, Approval: "Bundestag", Contingent: true, Trigger: truce.RenewedAggression,
+			History: []truce.StageChange{{Stage: "announced", Date: time.UnixMicro(1e15).UTC()}, {Stage: "approved", Date: time.UnixMicro(2e15).UTC(), By: "Bundestag", Reference: "vote"}},
+			Caveat: truce.PledgeCaveat{Domains: []truce.Domain{"air"}}, Marking: truce.Marking{TLP: truce.TLPAmber}, Version: 2}},
+		"support": {Seq: 7, Time: time.UnixMicro(1e15).UTC(), Kind: KindSupport, Org: "coalition", Support: &truce.Support{ID: "s", Donor: "EU", Type: truce.SupportFinancial,
+			Item: "loan", ValueEUR: 1e9, Announced: time.UnixMicro(1e15).UTC(), Stage: truce.SupportCommitted, Marking: truce.Marking{TLP: truce.TLPClear}}},
 	} {
 		b, err := Encode(nil, &e)
 		if err != nil {
