@@ -76,12 +76,13 @@ func ParseDate(s string) (time.Time, bool) {
 	return t.UTC(), err == nil
 }
 
-// ToChange converts a stage change; problems name field.
-func (c *StageChange) ToChange(rec string) (truce.StageChange, error) {
+// ToChange converts a stage change of record rec; problems name its
+// fields after prefix (such as "change.").
+func (c *StageChange) ToChange(rec, prefix string) (truce.StageChange, error) {
 	p := problems{rec: rec}
 	d, ok := ParseDate(c.Date)
 	if !ok {
-		p.add("change.date", "must be a date such as 2026-09-04 or an RFC 3339 time, not %q", c.Date)
+		p.add(prefix+"date", "must be a date such as 2026-09-04 or an RFC 3339 time, not %q", c.Date)
 	}
 	return truce.StageChange{Stage: truce.PledgeStage(c.Stage), Date: d, By: c.By, Reference: c.Reference}, p.probs.Err()
 }
@@ -108,7 +109,7 @@ func (r *PledgeRequest) ToPledge() (truce.Pledge, truce.StageChange, error) {
 		}
 		pl.Marking = mk
 	}
-	c, err := r.Change.ToChange("pledge " + r.ID)
+	c, err := r.Change.ToChange("pledge "+r.ID, "change.")
 	return pl.Canonical(), c, err
 }
 

@@ -18,12 +18,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/truce-dev/truce/examples/coalition"
 	"github.com/truce-dev/truce/examples/donbas"
 	"github.com/truce-dev/truce/internal/agreement"
 	"github.com/truce-dev/truce/internal/auth"
 	"github.com/truce-dev/truce/internal/engine"
 	"github.com/truce-dev/truce/internal/evidence"
 	"github.com/truce-dev/truce/internal/journal"
+	"github.com/truce-dev/truce/internal/pledge"
 	"github.com/truce-dev/truce/internal/report"
 	"github.com/truce-dev/truce/internal/server"
 	"github.com/truce-dev/truce/internal/sim"
@@ -70,10 +72,37 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 		if err != nil {
 			return err
 		}
+		// The example coalition's commitments, written out beside it for
+		// truce pledge import to take again.
+		coalitionDir := filepath.Join(*out, "coalition")
+		if err := os.CopyFS(coalitionDir, coalition.FS); err != nil && !errors.Is(err, fs2.ErrExist) {
+			return fmt.Errorf("write the example commitments: %w", err)
+		}
+		var commitmentFiles []string
+		for _, f := range []string{"requirements.csv", "pledges.csv", "support.csv"} {
+			commitmentFiles = append(commitmentFiles, filepath.Join(coalitionDir, f))
+		}
 		// The simulated day ends before now: reports from the future are
 		// refused, as they should be.
 		day := time.Now().UTC().Truncate(24 * time.Hour).Add(-time.Duration((*hours+23)/24) * 24 * time.Hour)
-		sc, err := sim.Generate(a, sim.Config{Seed: *seed, Start: day, Hours: *hours})
+		// The evening surge drives as many sectors to CRITICAL as the
+		// renewed-aggression trigger needs (the simulation's own choice is
+		// two), so that the day shows the trigger firing and the
+		// contingent pledges it activates.
+		cfg := sim.Config{Seed: *seed, Start: day, Hours: *hours}
+		for i := 0; i < a.Escalation.RenewedAggressionSectors && i < len(a.Sectors); i++ {
+			cfg.Surge = append(cfg.Surge, a.Sectors[i].ID)
+		}
+		if len(cfg.Surge) < 2 {
+			cfg.Surge = nil
+		}
+		sc, err := sim.Generate(a, cfg)
+		if err != nil && cfg.Surge != nil {
+			// A sector without a stretch of the line between the parties
+			// cannot surge: the simulation's own choice then.
+			cfg.Surge = nil
+			sc, err = sim.Generate(a, cfg)
+		}
 		if err != nil {
 			return err
 		}
@@ -83,7 +112,7 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 				return err
 			}
 		}
-		admin, tokens, planners, err := demoSetup(ctx, db, sc)
+		admin, tokens, planners, err := demoSetup(ctx, db, sc, commitmentFiles)
 		if err != nil {
 			return err
 		}
@@ -125,6 +154,8 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 		}
 
 		// The report is made from the journal, as `truce report` makes it.
+		var commitments *report.CommitmentsSection
+		var activations []report.ActivationRow
 		for d := day; d.Before(day.Add(time.Duration(*hours) * time.Hour)); d = d.Add(24 * time.Hour) {
 			rep, eng, err := buildReport(ctx, db, a, d, d.Add(24*time.Hour))
 			if err != nil {
@@ -135,6 +166,10 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			fmt.Fprintln(s.out, "  sector levels at the end of the day:")
 			for _, l := range eng.SectorsAt(d.Add(24 * time.Hour)) {
 				fmt.Fprintf(s.out, "    %-20s %s\n", l.Sector, l.Level)
+			}
+			if c := rep.Commitments; c != nil {
+				commitments = c
+				activations = append(activations, c.Activations...)
 			}
 			if c := rep.Checkpoint; c != nil {
 				fmt.Fprintf(s.out, "  made from the record at checkpoint %d of the evidence log %s\n", c.Size, c.Origin)
@@ -151,6 +186,9 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 		fmt.Fprintf(s.out, "\nThe coalition's force, %s (plans checked against each other, the keep-out zone and national caveats; tracks against the plans):\n", day.Format("2 January 2006"))
 		for _, l := range force {
 			fmt.Fprintf(s.out, "  %s\n", l)
+		}
+		if commitments != nil {
+			writeDemoCommitments(s.out, commitments, activations, coalitionDir, time.Now())
 		}
 		fmt.Fprintf(s.out, "\n%s reports sent through the API; the agreement is %s\n", thousands(float64(len(sc.Observations)), 0), *agr)
 		if k, err := evidence.LoadKey(evidence.KeyPath(db)); err == nil {
@@ -172,9 +210,10 @@ func demo(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 
 // demoSetup makes the database with its bootstrap admin token, a token for
 // every other organisation that reports in the scenario, a planner token
-// for each nation that files plans, and the journal entries of the
-// scenario's windows of silence (agreed with both parties).
-func demoSetup(ctx context.Context, db string, sc *sim.Scenario) (admin string, tokens map[truce.OrgID]string, planners map[truce.NationID]string, err error) {
+// for each nation that files plans, the journal entries of the scenario's
+// windows of silence (agreed with both parties) and the coalition's
+// commitments imported from the CSV files commitments.
+func demoSetup(ctx context.Context, db string, sc *sim.Scenario, commitments []string) (admin string, tokens map[truce.OrgID]string, planners map[truce.NationID]string, err error) {
 	st, err := sqlite.Open(ctx, db, sqlite.Options{Now: time.Now})
 	if err != nil {
 		return "", nil, nil, err
@@ -212,6 +251,13 @@ func demoSetup(ctx context.Context, db string, sc *sim.Scenario) (admin string, 
 	}
 	if planners, err = demoPlannerTokens(ctx, st); err != nil {
 		return "", nil, nil, err
+	}
+	res, err := ImportCommitments(ctx, st, "coalition", commitments)
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("import the example commitments: %w", err)
+	}
+	if len(res.Problems) > 0 {
+		return "", nil, nil, fmt.Errorf("import the example commitments: %w", res.Problems)
 	}
 	return admin, tokens, planners, st.Close()
 }
@@ -281,6 +327,21 @@ func buildReport(ctx context.Context, db string, a *truce.Agreement, date, cutof
 		}
 		c = next
 	}
+	// The coalition's commitments, rebuilt from the journal (activations
+	// a fired trigger calls for journaled), with the activations of the
+	// day; none when the journal holds none.
+	var commitments *report.Commitments
+	book, err := server.Commitments(ctx, st, pledge.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(book.Requirements(nil)) > 0 || len(book.Pledges(nil)) > 0 || len(book.Support(nil)) > 0 {
+		commitments = &report.Commitments{
+			Gaps:        book.Gaps(pledge.GapQuery{Stage: truce.StageApproved}),
+			Activations: book.Activations(func(a *truce.Activation) bool { return !a.At.Before(date) && a.At.Before(cutoff) }),
+			Support:     pledge.SumSupport(book.Support(nil)),
+		}
+	}
 	// The report carries the checkpoint of the record it was made from.
 	notary, err := server.Notary(st, db, "", "truce.local/"+a.ID)
 	if err != nil {
@@ -295,7 +356,7 @@ func buildReport(ctx context.Context, db string, a *truce.Agreement, date, cutof
 		return nil, nil, err
 	}
 	rep, err := report.Build(report.Input{Agreement: a, Date: date, Cutoff: cutoff, Incidents: recs, Levels: levels, Sectors: eng.SectorsAt(cutoff), Windows: eng.Windows(),
-		Checkpoint: &report.Checkpoint{Origin: sum.Origin, Size: sum.Size, Root: sum.Root, Note: sum.Note}})
+		Checkpoint: &report.Checkpoint{Origin: sum.Origin, Size: sum.Size, Root: sum.Root, Note: sum.Note}, Commitments: commitments})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -445,4 +506,34 @@ func writePDF(rep *report.Report, path string) error {
 		return fmt.Errorf("print the report with %s: %v\n%s", bin, err, out)
 	}
 	return os.Rename(tmp, abs)
+}
+
+// writeDemoCommitments prints the demo's commitments section: the pledges
+// and nations, each requirement with something missing at the section's
+// stage, and the activations of contingent pledges, overdue as of now.
+func writeDemoCommitments(w io.Writer, c *report.CommitmentsSection, acts []report.ActivationRow, dir string, now time.Time) {
+	fmt.Fprintf(w, "\nThe coalition's commitments (%s, imported from %s; gaps at stage %s):\n", plural(c.Pledges, "pledge")+" from "+plural(c.Nations, "nation"), dir, c.Stage)
+	for _, g := range c.Requirements {
+		if g.Missing > 0 {
+			fmt.Fprintf(w, "  %s: %s of %s %s, %s missing\n", g.ID, quantity(g.Pledged), quantity(g.Needed), g.Unit, quantity(g.Missing))
+		}
+	}
+	if len(c.AwaitingApproval) > 0 {
+		fmt.Fprintf(w, "  %s awaiting approval by a parliament or other body\n", plural(len(c.AwaitingApproval), "pledge"))
+	}
+	if len(acts) == 0 {
+		fmt.Fprintln(w, "  the renewed-aggression trigger did not fire: no contingent pledge activated")
+		return
+	}
+	fmt.Fprintf(w, "  the renewed-aggression trigger fired: %s activated\n", plural(len(acts), "contingent pledge"))
+	for _, a := range acts {
+		status := "awaiting acknowledgement"
+		switch {
+		case a.Acknowledged:
+			status = "acknowledged"
+		case now.After(a.Due):
+			status = "overdue"
+		}
+		fmt.Fprintf(w, "  %s %s: activated %s, due %s, %s\n", a.Nation, a.Pledge, a.At.Format("2006-01-02 15:04"), a.Due.Format("2006-01-02 15:04"), status)
+	}
 }

@@ -2,21 +2,29 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
-	"github.com/truce-dev/truce/internal/evidence"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/truce-dev/truce/internal/evidence"
+	"github.com/truce-dev/truce/internal/journal"
 )
 
 // TestDemo runs `truce demo --no-serve` to completion and checks, from the
-// report's JSON form, what the simulated day drives: the two surge sectors
-// (the example agreement's first two) reach CRITICAL, the broken window of
-// silence is reported as broken, and both parties' weapons are listed in
-// violation of withdrawal lines.
+// report's JSON form, what the simulated day drives: the three surge
+// sectors (the example agreement's first three, as many as its
+// renewed-aggression trigger needs) reach CRITICAL, the broken window of
+// silence is reported as broken, both parties' weapons are listed in
+// violation of withdrawal lines, and the example coalition's commitments
+// show their gaps and, the trigger having fired, the contingent pledges it
+// activated.
 func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a simulated day through the HTTP API")
@@ -50,11 +58,22 @@ func TestDemo(t *testing.T) {
 			Size int64
 			Note string
 		} `json:"checkpoint"`
+		Commitments *struct {
+			Pledges, Nations int
+			Requirements     []struct {
+				ID      string
+				Missing float64
+			}
+			Activations []struct {
+				Nation, Pledge string
+				At             time.Time
+			}
+		} `json:"commitments"`
 	}
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	for _, sector := range []string{"kupiansk", "lyman-siversk"} {
+	for _, sector := range []string{"kupiansk", "lyman-siversk", "bakhmut-toretsk"} {
 		if !slices.ContainsFunc(rep.Timeline, func(c struct{ Sector, To string }) bool { return c.Sector == sector && c.To == "CRITICAL" }) {
 			t.Errorf("surge sector %s never reached CRITICAL: timeline %+v", sector, rep.Timeline)
 		}
@@ -87,6 +106,47 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(out, "daily report:") || !strings.Contains(out, "CRITICAL") {
 		t.Errorf("summary:\n%s", out)
 	}
+	// The coalition's commitments: the example's gaps, and the contingent
+	// pledges activated if and only if the journal says the
+	// renewed-aggression trigger fired on the day.
+	fired := triggerFired(t, filepath.Join(dir, "truce.db"))
+	if !fired {
+		t.Errorf("the renewed-aggression trigger did not fire on the surge day")
+	}
+	if c := rep.Commitments; c == nil {
+		t.Errorf("the report has no commitments section")
+	} else {
+		missing := 0
+		for _, r := range c.Requirements {
+			if r.Missing > 0 {
+				missing++
+			}
+		}
+		if missing == 0 || c.Pledges == 0 || c.Nations == 0 {
+			t.Errorf("commitments: %d pledges from %d nations, %d requirements with something missing; want some of each", c.Pledges, c.Nations, missing)
+		}
+		if got := len(c.Activations) > 0; got != fired {
+			t.Errorf("activations %+v with the trigger fired %v; want activations if and only if it fired", c.Activations, fired)
+		}
+	}
+	if !regexp.MustCompile(`\n  req-[a-z-]+: [0-9,.]+ of [0-9,.]+ [a-zA-Z ]+, [0-9,.]+ missing\n`).MatchString(out) {
+		t.Errorf("the demo's commitments section names no requirement with something missing:\n%s", out)
+	}
+	wants := []string{"\nThe coalition's commitments ("}
+	if fired {
+		wants = append(wants, "  the renewed-aggression trigger fired: ", "  GBR gbr-land-r1: activated ")
+	} else {
+		wants = append(wants, "  the renewed-aggression trigger did not fire")
+	}
+	for _, want := range wants {
+		if !strings.Contains(out, want) {
+			t.Errorf("the demo's commitments section lacks %q:\n%s", want, out)
+		}
+	}
+	if i, j := strings.Index(out, "The coalition's force"), strings.Index(out, "The coalition's commitments"); i < 0 || j < i {
+		t.Errorf("the commitments section (at %d) should follow the coalition-force section (at %d)", j, i)
+	}
+
 	// The coalition's plans: one accepted, three refused each for its own
 	// reason, and the patrol's aircraft straying and returning.
 	for _, want := range []string{
@@ -105,7 +165,8 @@ func TestDemo(t *testing.T) {
 	// truce report makes the same report from the database alone.
 	day := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(files[0]), "report-"), ".json")
 	code, md, errOut := run(t, "report", "--db", filepath.Join(dir, "truce.db"), "--date", day, "--format", "md", "-o", "-")
-	if code != 0 || !strings.Contains(md, "# Daily report "+day) || !strings.Contains(md, "## Violations by sector") || !strings.Contains(md, "## The record") {
+	if code != 0 || !strings.Contains(md, "# Daily report "+day) || !strings.Contains(md, "## Violations by sector") || !strings.Contains(md, "## The record") ||
+		!strings.Contains(md, "## Commitments") || !strings.Contains(md, "| req-air-defence | air_defence |") {
 		t.Errorf("report: exit %d, stderr %s\n%.400s", code, errOut, md)
 	}
 
@@ -135,4 +196,25 @@ func TestDemo(t *testing.T) {
 			t.Errorf("page %s: %d bytes, %v; want a PNG image", p, len(b), err)
 		}
 	}
+}
+
+// triggerFired reports whether the journal at db holds the
+// renewed-aggression trigger firing.
+func triggerFired(t *testing.T, db string) bool {
+	t.Helper()
+	ctx := context.Background()
+	st, err := openStore(ctx, db, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fired := false
+	err = st.Entries(ctx, 0, 0, func(e *journal.Entry, _ []byte) error {
+		fired = fired || e.Kind == journal.KindTrigger && e.Trigger != nil && e.Trigger.Fired
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fired
 }

@@ -56,6 +56,16 @@ func seesRequirement(p truce.Principal) func(*truce.Requirement) bool {
 // activationMarking: activations go to the coalition and its nations.
 var activationMarking = truce.Marking{TLP: truce.TLPAmber}
 
+// mayRead answers 403 to those who may read nothing (sensors), reporting
+// whether p may read.
+func mayRead(w http.ResponseWriter, p truce.Principal, what string) bool {
+	if !p.CanRead() {
+		forbidden(w, p, "read "+what)
+		return false
+	}
+	return true
+}
+
 func (s *Server) book(w http.ResponseWriter) *pledge.Book {
 	if s.cfg.Book == nil {
 		writeErrorMessage(w, http.StatusServiceUnavailable, "commitments are not kept by this server")
@@ -85,10 +95,25 @@ func (s *Server) listPledges(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principalOf(r)
+	if !mayRead(w, p, "pledges") {
+		return
+	}
 	q, err := query(r, "nation", "capability", "stage", "requirement")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if v := q["stage"]; v != "" {
+		if _, err := truce.ParsePledgeStage(v); err != nil {
+			s.writeError(w, r, invalid("stage", err.Error()))
+			return
+		}
+	}
+	if v := q["capability"]; v != "" {
+		if _, err := truce.ParseCapability(v); err != nil {
+			s.writeError(w, r, invalid("capability", err.Error()))
+			return
+		}
 	}
 	sees := seesPledge(p)
 	res := pledgesAnswer{Pledges: []api.Pledge{}}
@@ -106,8 +131,12 @@ func (s *Server) getPledge(w http.ResponseWriter, r *http.Request) {
 	if b == nil {
 		return
 	}
+	p := principalOf(r)
+	if !mayRead(w, p, "pledges") {
+		return
+	}
 	pl, ok := b.Pledge(r.PathValue("id"))
-	if !ok || !seesPledge(principalOf(r))(&pl) {
+	if !ok || !seesPledge(p)(&pl) {
 		s.writeError(w, r, fmt.Errorf("httpapi: pledge %q: %w", r.PathValue("id"), truce.ErrNotFound))
 		return
 	}
@@ -176,11 +205,19 @@ func (s *Server) advancePledge(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	version, err := versionOf(r, req.Version)
+	if err == nil && version < 1 {
+		// The book reads version 0 as "any": not for a client.
+		err = invalid("version", fmt.Sprintf("%d is not a pledge version (they count from 1)", version))
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	change, err := req.ToChange("pledge " + id)
+	if req.Quantity < 0 {
+		s.writeError(w, r, invalid("quantity", fmt.Sprintf("must be above 0 when given, not %g", req.Quantity)))
+		return
+	}
+	change, err := req.ToChange("pledge "+id, "")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -203,12 +240,16 @@ func (s *Server) listRequirements(w http.ResponseWriter, r *http.Request) {
 	if b == nil {
 		return
 	}
+	p := principalOf(r)
+	if !mayRead(w, p, "requirements") {
+		return
+	}
 	if _, err := query(r); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	res := requirementsAnswer{Requirements: []api.Requirement{}}
-	for _, q := range b.Requirements(seesRequirement(principalOf(r))) {
+	for _, q := range b.Requirements(seesRequirement(p)) {
 		res.Requirements = append(res.Requirements, api.FromRequirement(&q))
 	}
 	writeJSON(w, http.StatusOK, res)
@@ -237,7 +278,15 @@ func (s *Server) putRequirement(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		req.ID = id
-		v, err := versionOf(r, &req.Version)
+		// Versions count from 1: a body without one leaves it to If-Match.
+		var body *int
+		if req.Version != 0 {
+			body = &req.Version
+		}
+		v, err := versionOf(r, body)
+		if err == nil && v < 1 {
+			err = invalid("version", fmt.Sprintf("%d is not a requirement version (they count from 1; POST makes a new requirement)", v))
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -271,6 +320,9 @@ func (s *Server) listGaps(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principalOf(r)
+	if !mayRead(w, p, "gaps") {
+		return
+	}
 	q, err := query(r, "stage", "without", "caveats")
 	if err != nil {
 		s.writeError(w, r, err)
@@ -320,6 +372,12 @@ func (s *Server) listActivations(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	switch q["overdue"] {
+	case "", "true", "false":
+	default:
+		s.writeError(w, r, invalid("overdue", fmt.Sprintf("%q: want true or false", q["overdue"])))
+		return
+	}
 	now := s.cfg.Now()
 	res := activationsAnswer{Activations: []api.Activation{}}
 	for _, a := range b.Activations(func(a *truce.Activation) bool {
@@ -362,10 +420,19 @@ func (s *Server) listSupport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principalOf(r)
+	if !mayRead(w, p, "support") {
+		return
+	}
 	q, err := query(r, "donor", "type")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if v := q["type"]; v != "" {
+		if _, err := truce.ParseSupportType(v); err != nil {
+			s.writeError(w, r, invalid("type", err.Error()))
+			return
+		}
 	}
 	recs := b.Support(func(x *truce.Support) bool {
 		return p.CanSee(x.Marking, "") && (q["donor"] == "" || string(x.Donor) == q["donor"]) && (q["type"] == "" || string(x.Type) == q["type"])

@@ -114,7 +114,7 @@ func TestActivitySeeds(t *testing.T) {
 		"pledge": {Seq: 6, Time: time.UnixMicro(1e15).UTC(), Kind: KindPledge, Org: "DEU", Pledge: &truce.Pledge{ID: "deu-1", Nation: "DEU", Capability: truce.CapAirPolicing,
 			Quantity: 6, Unit: "aircraft", Stage: truce.StageApproved, Approval: "Bundestag", Contingent: true, Trigger: truce.RenewedAggression,
 			History: []truce.StageChange{{Stage: "announced", Date: time.UnixMicro(1e15).UTC()}, {Stage: "approved", Date: time.UnixMicro(2e15).UTC(), By: "Bundestag", Reference: "vote"}},
-			Caveat: truce.PledgeCaveat{Domains: []truce.Domain{"air"}}, Marking: truce.Marking{TLP: truce.TLPAmber}, Version: 2}},
+			Caveat:  truce.PledgeCaveat{Domains: []truce.Domain{"air"}}, Marking: truce.Marking{TLP: truce.TLPAmber}, Version: 2}},
 		"support": {Seq: 7, Time: time.UnixMicro(1e15).UTC(), Kind: KindSupport, Org: "coalition", Support: &truce.Support{ID: "s", Donor: "EU", Type: truce.SupportFinancial,
 			Item: "loan", ValueEUR: 1e9, Announced: time.UnixMicro(1e15).UTC(), Stage: truce.SupportCommitted, Marking: truce.Marking{TLP: truce.TLPClear}}},
 	} {

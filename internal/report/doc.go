@@ -21,6 +21,13 @@
 //     window_of_silence violation names the window's id in its Zone;
 //   - restrictions of the monitors' freedom of movement;
 //   - a seven-day trend of violations per day and party;
+//   - when Input.Commitments is set, the coalition's commitments: per
+//     requirement what is needed, pledged (counted at the gaps' stage),
+//     missing and contingent; the pledges awaiting a body's approval; the
+//     day's activations of contingent pledges, acknowledged or overdue as
+//     of the cut-off; and the totals of long-term support by type. The
+//     gaps are the caller's (the journal when the report is made); only
+//     the activations are cut to the day;
 //   - a map (HTML only): the line, sectors filled by alert level, zones
 //     outlined and the day's incidents as dots coloured by attribution, in
 //     an equirectangular projection of the agreement's bounding box.

@@ -175,6 +175,9 @@ func (r *Report) Markdown(w io.Writer) error {
 		rows = append(rows, append(row, fmt.Sprint(d.Total)))
 	}
 	table(bw, head, rows)
+	if c := r.Commitments; c != nil {
+		c.markdown(bw)
+	}
 	if c := r.Checkpoint; c != nil {
 		fmt.Fprintf(bw, "## The record\n\nMade from the journal at checkpoint %d of the evidence log %s (root %s). Check that the record still stands with `truce verify`; the signed checkpoint:\n\n```\n%s```\n\n", c.Size, c.Origin, c.Root, c.Note)
 	}
@@ -228,6 +231,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"coord":  func(v float64) string { return fmt.Sprintf("%.4f", v) },
 	"counts": countList,
 	"level":  func(l any) string { return LevelColour[levelOf(fmt.Sprint(l))] },
+	"qty":    Quantity,
 }).Parse(pageHTML))
 
 const pageHTML = `<!DOCTYPE html>
@@ -247,6 +251,8 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .swatch { display: inline-block; width: 0.9em; height: 0.9em; margin: 0 0.3em 0 0.8em; vertical-align: middle; border: 1px solid #888; }
 .level { padding: 0 0.4em; border-radius: 3px; }
 .note { font-size: 0.85em; color: #555; }
+tr.missing td, tr.overdue td { background: #fbe3e0; }
+tr.overdue strong { color: #a40000; }
 svg { display: block; margin: 0.5em 0; max-width: 100%; height: auto; }
 @media print { body { margin: 0; max-width: none; } }
 </style>
@@ -319,6 +325,29 @@ Black: the line of contact; dashed: zones.{{with .Map}} {{.Incidents}} incidents
 <h2>Seven-day trend</h2>
 {{.TrendSVG}}
 <p class="note">Violations per day, stacked by party:{{range .Parties}}<span class="swatch" style="background: {{.Colour}}"></span>{{.Label}}{{end}}.</p>
+
+{{with .Commitments}}<h2>Commitments</h2>
+<p>{{.Pledges}} pledges from {{.Nations}} nations. Gaps at stage {{.Stage}}: what counts is the standing pledges at that stage or past it, and contingent pledges once their activation is acknowledged.</p>
+{{if .Requirements}}<table>
+<tr><th>Requirement</th><th>Capability</th><th>Needed</th><th>Pledged</th><th>Missing</th><th>Contingent</th><th>Unit</th></tr>
+{{range .Requirements}}<tr{{if not .Covered}} class="missing"{{end}}><td>{{.ID}}</td><td>{{.Capability}}</td><td class="n">{{qty .Needed}}</td><td class="n">{{qty .Pledged}}</td><td class="n">{{qty .Missing}}</td><td class="n">{{qty .Contingent}}</td><td>{{.Unit}}</td></tr>
+{{end}}</table>{{else}}<p>No requirements.</p>{{end}}
+<h3>Awaiting approval</h3>
+{{if .AwaitingApproval}}<table>
+<tr><th>Pledge</th><th>Nation</th><th>Quantity</th><th>Unit</th><th>Capability</th><th>Stage</th><th>Body</th></tr>
+{{range .AwaitingApproval}}<tr><td>{{.Pledge}}</td><td>{{.Nation}}</td><td class="n">{{qty .Quantity}}</td><td>{{.Unit}}</td><td>{{.Capability}}</td><td>{{.Stage}}</td><td>{{.Body}}</td></tr>
+{{end}}</table>{{else}}<p>None.</p>{{end}}
+<h3>Contingent pledges activated</h3>
+{{if .Activations}}<table>
+<tr><th>Nation</th><th>Pledge</th><th>Trigger</th><th>Fired</th><th>Due</th><th>Status</th></tr>
+{{range .Activations}}<tr{{if .Overdue}} class="overdue"{{end}}><td>{{.Nation}}</td><td>{{.Pledge}}</td><td>{{.Trigger}}</td><td>{{.AtDTG}}</td><td>{{.DueDTG}}</td><td>{{if .Overdue}}<strong>overdue</strong>{{else}}{{.Status}}{{end}}</td></tr>
+{{end}}</table>{{else}}<p>None: no trigger fired on the day.</p>{{end}}
+<h3>Long-term support</h3>
+<table>
+<tr><th>Type</th><th>Records</th><th>Value (EUR)</th><th>Allocated (EUR)</th><th>Delivered (EUR)</th></tr>
+{{range .Support.ByType}}<tr><td>{{.Type}}</td><td class="n">{{.Records}}</td><td class="n">{{qty .ValueEUR}}</td><td class="n">{{qty .AllocatedEUR}}</td><td class="n">{{qty .DeliveredEUR}}</td></tr>
+{{end}}{{with .Support.All}}<tr><th>total</th><td class="n">{{.Records}}</td><td class="n">{{qty .ValueEUR}}</td><td class="n">{{qty .AllocatedEUR}}</td><td class="n">{{qty .DeliveredEUR}}</td></tr>{{end}}
+</table>{{end}}
 
 {{with .Checkpoint}}<h2>The record</h2>
 <p>Made from the journal at checkpoint {{.Size}} of the evidence log {{.Origin}} (root <code>{{.Root}}</code>). Check that the record still stands with <code>truce verify</code>; the signed checkpoint:</p>

@@ -29,6 +29,8 @@ type Input struct {
 	// Checkpoint is the evidence log's signed checkpoint the report was
 	// made at (the whole journal when it was made), nil for none.
 	Checkpoint *Checkpoint
+	// Commitments are the coalition's commitments, nil for no section.
+	Commitments *Commitments
 }
 
 // Checkpoint names the state of the record a report was made from: the
@@ -57,19 +59,22 @@ type Report struct {
 	CutoffDTG string       `json:"cutoff_dtg"`
 	// Parties are the agreement's parties, in its order: the columns of
 	// the tables.
-	Parties      []PartyRef        `json:"parties"`
-	Summary      Summary           `json:"summary"`
-	Sectors      []SectorTable     `json:"sectors"`
-	Levels       []SectorLevel     `json:"levels"`
-	Timeline     []LevelChange     `json:"timeline"`
-	Withdrawal   []WeaponSighting  `json:"withdrawal_violations"`
-	Windows      []Window          `json:"windows_of_silence"`
-	Restrictions []Restriction     `json:"restrictions"`
-	Trend        []TrendDay        `json:"trend"`
-	Map          *MapInfo          `json:"map,omitempty"`
-	Checkpoint   *Checkpoint       `json:"checkpoint,omitempty"`
-	m            *mapData          // the drawing, for HTML; nil when decoded
-	sectorNames  map[string]string // for rendering
+	Parties      []PartyRef       `json:"parties"`
+	Summary      Summary          `json:"summary"`
+	Sectors      []SectorTable    `json:"sectors"`
+	Levels       []SectorLevel    `json:"levels"`
+	Timeline     []LevelChange    `json:"timeline"`
+	Withdrawal   []WeaponSighting `json:"withdrawal_violations"`
+	Windows      []Window         `json:"windows_of_silence"`
+	Restrictions []Restriction    `json:"restrictions"`
+	Trend        []TrendDay       `json:"trend"`
+	Map          *MapInfo         `json:"map,omitempty"`
+	Checkpoint   *Checkpoint      `json:"checkpoint,omitempty"`
+	// Commitments is the commitments section, nil when the report has
+	// none.
+	Commitments *CommitmentsSection `json:"commitments,omitempty"`
+	m           *mapData            // the drawing, for HTML; nil when decoded
+	sectorNames map[string]string   // for rendering
 }
 
 // AgreementRef names the agreement a report is made under.
@@ -462,6 +467,10 @@ func Build(in Input) (*Report, error) {
 			td.Total += n
 		}
 		r.Trend = append(r.Trend, td)
+	}
+
+	if in.Commitments != nil {
+		r.Commitments = commitments(in.Commitments, day, dayEnd, cutoff)
 	}
 
 	r.m = drawMap(a, in.Incidents, dayIdx, r.Levels, col)
