@@ -327,11 +327,11 @@ func buildReport(ctx context.Context, db string, a *truce.Agreement, date, cutof
 		}
 		c = next
 	}
-	// The coalition's commitments, rebuilt from the journal (activations
-	// a fired trigger calls for journaled), with the activations of the
+	// The coalition's commitments, rebuilt from the journal (read only:
+	// the server journals the activations), with the activations of the
 	// day; none when the journal holds none.
 	var commitments *report.Commitments
-	book, err := server.Commitments(ctx, st, pledge.Options{})
+	book, _, err := server.Commitments(ctx, st, pledge.Options{})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -125,7 +125,7 @@ func ImportCommitments(ctx context.Context, st store.Store, org truce.OrgID, nam
 	if err != nil {
 		return pledge.ImportResult{}, err
 	}
-	book, err := server.Commitments(ctx, st, pledge.Options{})
+	book, _, err := server.Commitments(ctx, st, pledge.Options{})
 	if err != nil {
 		return pledge.ImportResult{}, err
 	}
@@ -190,7 +190,7 @@ func pledgeGaps(fs *flag.FlagSet) func(context.Context, *stdio, []string) error 
 			return err
 		}
 		defer db.Close()
-		book, err := server.Commitments(ctx, db, pledge.Options{})
+		book, _, err := server.Commitments(ctx, db, pledge.Options{})
 		if err != nil {
 			return err
 		}

@@ -48,7 +48,7 @@
 // Withdrawal sightings give their position as latitude and longitude and
 // as an MGRS grid reference (geo.MGRS, checked against GDAL).
 //
-// Not yet done: PDF output (through a PDF library or headless Chromium
-// printing) and the `truce report` command that gathers the Input from a
-// database.
+// The PDF form and the gathering of the Input from a database are in
+// internal/cli (`truce report`, `truce demo`): headless Chromium prints the
+// HTML.
 package report

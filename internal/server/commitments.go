@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/truce-dev/truce/internal/journal"
 	"github.com/truce-dev/truce/internal/pledge"
@@ -12,10 +13,10 @@ import (
 )
 
 // Commitments returns the coalition's commitments rebuilt from the
-// journal, with the activations every fired renewed-aggression trigger
-// calls for journaled (those the journal lacks: a trigger that fired while
-// no server followed it).
-func Commitments(ctx context.Context, st store.Journal, opt pledge.Options) (*pledge.Book, error) {
+// journal, and the renewed-aggression triggers it holds as fired (Activate
+// journals the activations a firing calls for that the journal lacks; a
+// reader that only reads the Book need not).
+func Commitments(ctx context.Context, st store.Journal, opt pledge.Options) (*pledge.Book, []truce.Trigger, error) {
 	b := pledge.NewBook(opt)
 	var fired []truce.Trigger
 	err := st.Entries(ctx, 0, 0, func(e *journal.Entry, _ []byte) error {
@@ -30,19 +31,16 @@ func Commitments(ctx context.Context, st store.Journal, opt pledge.Options) (*pl
 		case e.Kind == journal.KindSupport && e.Support != nil:
 			b.ApplySupport(e.Support.Canonical())
 		case e.Kind == journal.KindTrigger && e.Trigger != nil && e.Trigger.Fired:
-			fired = append(fired, *e.Trigger)
+			t := *e.Trigger
+			t.Critical = slices.Clone(t.Critical)
+			fired = append(fired, t)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("server: rebuild commitments: %w", err)
+		return nil, nil, fmt.Errorf("server: rebuild commitments: %w", err)
 	}
-	for _, t := range fired {
-		if _, err := Activate(ctx, b, st, t); err != nil {
-			return nil, err
-		}
-	}
-	return b, nil
+	return b, fired, nil
 }
 
 // Activate journals the activations trigger t calls for: none unless it

@@ -135,9 +135,15 @@ func Run(ctx context.Context, opts Options) error {
 		log.Info("deconfliction", "activities", len(planner.Activities(deconflict.Filter{})), "reserved_volumes", planner.Reserved(), "took", time.Since(start).Round(time.Millisecond))
 	}
 	start := time.Now()
-	book, err := Commitments(ctx, db, pledge.Options{})
+	book, fired, err := Commitments(ctx, db, pledge.Options{})
 	if err != nil {
 		return err
+	}
+	// A trigger that fired while no server followed the journal.
+	for _, t := range fired {
+		if _, err := Activate(ctx, book, db, t); err != nil {
+			return err
+		}
 	}
 	head, err := db.Head(ctx)
 	if err != nil {
