@@ -393,7 +393,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		{"requirement record", jsonRq("POST", "/api/v1/requirements", coalPlanner, landReq), 201, false},
 		{"requirement record exists", jsonRq("POST", "/api/v1/requirements", coalPlanner, landReq), 409, false},
 		{"requirement record bad capability", jsonRq("POST", "/api/v1/requirements", coalPlanner, strings.Replace(landReq, "land_force", "tanks", 1)), 400, true},
-		{"requirement record bad from", jsonRq("POST", "/api/v1/requirements", coalPlanner, strings.Replace(landReq, `{`, `{"from":"soon",`, 1)), 400, false},
+		{"requirement record bad from", jsonRq("POST", "/api/v1/requirements", coalPlanner, strings.Replace(landReq, `"from":"2026-03-01"`, `"from":"soon"`, 1)), 400, false},
 		{"requirement record unknown field", jsonRq("POST", "/api/v1/requirements", coalPlanner, strings.Replace(landReq, `{`, `{"colour":"red",`, 1)), 400, true},
 		{"requirement record too large", jsonRq("POST", "/api/v1/requirements", coalPlanner, strings.Replace(landReq, `{`, `{"note":"`+strings.Repeat("n", 9000)+`",`, 1)), 413, true},
 		{"requirement record not json", request{method: "POST", path: "/api/v1/requirements", token: coalPlanner, contentType: "text/plain", body: landReq}, 415, true},
