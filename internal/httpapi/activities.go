@@ -180,7 +180,7 @@ func versionOf(r *http.Request, body *int) (int, error) {
 	if m := strings.Trim(strings.TrimPrefix(r.Header.Get("If-Match"), "W/"), `"`); m != "" {
 		v, err := strconv.Atoi(m)
 		if err != nil {
-			return 0, invalid("If-Match", fmt.Sprintf("%q is not an activity version", r.Header.Get("If-Match")))
+			return 0, invalid("If-Match", fmt.Sprintf("%q is not a version number", r.Header.Get("If-Match")))
 		}
 		return v, nil
 	}

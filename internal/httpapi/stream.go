@@ -280,7 +280,11 @@ func (st *streamer) flush() error {
 
 // event appends e's event to buf if p may see e, reporting whether it did.
 func (st *streamer) event(e *journal.Entry) (bool, error) {
-	if !st.p.CanSee(e.Marking(), e.Org) {
+	origin := e.Org
+	if e.Kind == journal.KindPledge && e.Pledge != nil {
+		origin = e.Pledge.Nation // as the pledge routes judge it: the nation's own
+	}
+	if !st.p.CanSee(e.Marking(), origin) {
 		return false, nil
 	}
 	var (
