@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/truce-dev/truce/internal/auth"
+	"github.com/truce-dev/truce/internal/pledge"
 	"github.com/truce-dev/truce/internal/server"
 	"github.com/truce-dev/truce/internal/store"
 	"github.com/truce-dev/truce/internal/store/sqlite"
@@ -41,6 +42,7 @@ func serve(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 		markers[typ] = cat
 		return nil
 	})
+	ackWithin := fs.Duration("ack-within", pledge.DefaultAckWithin, "how long a nation has to acknowledge the activation of its contingent pledge before it is overdue (`duration`, such as 12h)")
 	maxBody := fs.Int64("max-body", 16<<20, "largest request body accepted, in `bytes`")
 	logLevel := fs.String("log", "info", "log `level`: debug, info, warn or error")
 	return func(ctx context.Context, s *stdio, args []string) error {
@@ -55,6 +57,9 @@ func serve(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			if _, err := loadAgreement(*agr); err != nil {
 				return err
 			}
+		}
+		if *ackWithin <= 0 {
+			return usagef("--ack-within must be positive")
 		}
 		if *cotAddr != "" && (*agr == "" || *cotNation == "") {
 			return usagef("--cot-addr needs --agreement and --cot-nation")
@@ -72,6 +77,7 @@ func serve(fs *flag.FlagSet) func(context.Context, *stdio, []string) error {
 			CoTAddr:      *cotAddr,
 			CoTNation:    truce.NationID(*cotNation),
 			CoTMarkers:   markers,
+			AckWithin:    *ackWithin,
 			Out:          s.out,
 			Logger:       log,
 			Listening: func(a net.Addr) {

@@ -54,6 +54,9 @@ type Options struct {
 	// CoTMarkers maps CoT marker types to the observation category they
 	// report (see CoTOptions.Markers).
 	CoTMarkers map[string]truce.Category
+	// AckWithin is how long a nation has to acknowledge an activation of
+	// its contingent pledge (0: pledge.DefaultAckWithin).
+	AckWithin time.Duration
 
 	MaxBodyBytes    int64         // request body limit; 0 for the API's default
 	ShutdownTimeout time.Duration // how long in-flight requests may take to finish; 0 for 10 s
@@ -135,7 +138,7 @@ func Run(ctx context.Context, opts Options) error {
 		log.Info("deconfliction", "activities", len(planner.Activities(deconflict.Filter{})), "reserved_volumes", planner.Reserved(), "took", time.Since(start).Round(time.Millisecond))
 	}
 	start := time.Now()
-	book, fired, err := Commitments(ctx, db, pledge.Options{})
+	book, fired, err := Commitments(ctx, db, pledge.Options{AckWithin: opts.AckWithin})
 	if err != nil {
 		return err
 	}
