@@ -102,13 +102,11 @@ func (r *PledgeRequest) ToPledge() (truce.Pledge, truce.StageChange, error) {
 			pl.Caveat.Domains = append(pl.Caveat.Domains, truce.Domain(d))
 		}
 	}
-	if m := r.Marking; m != nil {
-		mk, err := m.ToMarking("marking")
-		if err != nil {
-			return truce.Pledge{}, truce.StageChange{}, err
-		}
-		pl.Marking = mk
+	mk, err := markingOr(r.Marking, truce.TLPAmber)
+	if err != nil {
+		return truce.Pledge{}, truce.StageChange{}, err
 	}
+	pl.Marking = mk
 	c, err := r.Change.ToChange("pledge "+r.ID, "change.")
 	return pl.Canonical(), c, err
 }
@@ -162,14 +160,21 @@ func (r *Requirement) ToRequirement() (truce.Requirement, error) {
 		}
 		out.From = d
 	}
-	if m := r.Marking; m != nil {
-		mk, err := m.ToMarking("marking")
-		if err != nil {
-			return out, err
-		}
-		out.Marking = mk
+	mk, err := markingOr(r.Marking, truce.TLPAmber)
+	if err != nil {
+		return out, err
 	}
+	out.Marking = mk
 	return out.Canonical(), p.probs.Err()
+}
+
+// markingOr checks a record's optional marking; without one, the record
+// takes def.
+func markingOr(m *Marking, def truce.TLP) (truce.Marking, error) {
+	if m == nil {
+		return truce.Marking{TLP: def}, nil
+	}
+	return m.ToMarking("marking")
 }
 
 // FromRequirement returns the wire form of r.
@@ -230,13 +235,11 @@ func (s *Support) ToSupport() (truce.Support, error) {
 		p.add("announced", "must be a date such as 2024-02-01, not %q", s.Announced)
 	}
 	out.Announced = d
-	if m := s.Marking; m != nil {
-		mk, err := m.ToMarking("marking")
-		if err != nil {
-			return out, err
-		}
-		out.Marking = mk
+	mk, err := markingOr(s.Marking, truce.TLPClear)
+	if err != nil {
+		return out, err
 	}
+	out.Marking = mk
 	return out.Canonical(), p.probs.Err()
 }
 

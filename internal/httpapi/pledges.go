@@ -255,20 +255,28 @@ func (s *Server) listRequirements(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-// putRequirement records a requirement: POST makes a new one, PUT
-// replaces one at its version.
-func (s *Server) putRequirement(w http.ResponseWriter, r *http.Request) {
+// secretariatBody checks that the caller may do what (the coalition
+// secretariat's admins and planners) and decodes the body into v; on
+// failure it answers and returns false.
+func (s *Server) secretariatBody(w http.ResponseWriter, r *http.Request, what, body string, v any) (*pledge.Book, truce.Principal, bool) {
 	b := s.book(w)
 	if b == nil {
-		return
+		return nil, truce.Principal{}, false
 	}
 	p := principalOf(r)
 	if !canEditSecretariat(p) {
-		forbidden(w, p, "edit requirements (the coalition secretariat's admins and planners)")
-		return
+		forbidden(w, p, what+" (the coalition secretariat's admins and planners)")
+		return nil, p, false
 	}
+	return b, p, s.decodeBody(w, r, maxPledgeBody, body, v)
+}
+
+// putRequirement records a requirement: POST makes a new one, PUT
+// replaces one at its version.
+func (s *Server) putRequirement(w http.ResponseWriter, r *http.Request) {
 	var req api.Requirement
-	if !s.decodeBody(w, r, maxPledgeBody, "a requirement", &req) {
+	b, p, ok := s.secretariatBody(w, r, "edit requirements", "a requirement", &req)
+	if !ok {
 		return
 	}
 	version := 0
@@ -445,17 +453,9 @@ func (s *Server) listSupport(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) postSupport(w http.ResponseWriter, r *http.Request) {
-	b := s.book(w)
-	if b == nil {
-		return
-	}
-	p := principalOf(r)
-	if !canEditSecretariat(p) {
-		forbidden(w, p, "record support (the coalition secretariat's admins and planners)")
-		return
-	}
 	var req api.Support
-	if !s.decodeBody(w, r, maxPledgeBody, "a support record", &req) {
+	b, p, ok := s.secretariatBody(w, r, "record support", "a support record", &req)
+	if !ok {
 		return
 	}
 	sup, err := req.ToSupport()
