@@ -66,11 +66,39 @@ func mayRead(w http.ResponseWriter, p truce.Principal, what string) bool {
 	return true
 }
 
-func (s *Server) book(w http.ResponseWriter) *pledge.Book {
-	if s.cfg.Book == nil {
+// book returns the commitments, brought up to the journal's head: another
+// process (truce pledge import) may have journaled some since the server
+// started. Without a Book it answers 503 and returns nil.
+func (s *Server) book(w http.ResponseWriter, r *http.Request) *pledge.Book {
+	b := s.cfg.Book
+	if b == nil {
 		writeErrorMessage(w, http.StatusServiceUnavailable, "commitments are not kept by this server")
+		return nil
 	}
-	return s.cfg.Book
+	s.bookSync.Lock()
+	defer s.bookSync.Unlock()
+	err := s.cfg.Store.Entries(r.Context(), s.bookSeq, 0, func(e *journal.Entry, _ []byte) error {
+		// Canonical copies: the entry is valid only during the call. The
+		// Book keeps the latest version of each record, so entries it
+		// applied itself change nothing.
+		switch {
+		case e.Kind == journal.KindPledge && e.Pledge != nil:
+			b.ApplyPledge(e.Pledge.Canonical())
+		case e.Kind == journal.KindRequirement && e.Requirement != nil:
+			b.ApplyRequirement(e.Requirement.Canonical())
+		case e.Kind == journal.KindActivation && e.Activation != nil:
+			b.ApplyActivation(e.Activation.Canonical())
+		case e.Kind == journal.KindSupport && e.Support != nil:
+			b.ApplySupport(e.Support.Canonical())
+		}
+		s.bookSeq = e.Seq
+		return nil
+	})
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("httpapi: read commitments from the journal: %w", err))
+		return nil
+	}
+	return b
 }
 
 // query reads r's query parameters: each must be one of allowed.
@@ -90,7 +118,7 @@ type pledgesAnswer struct {
 }
 
 func (s *Server) listPledges(w http.ResponseWriter, r *http.Request) {
-	b := s.book(w)
+	b := s.book(w, r)
 	if b == nil {
 		return
 	}
@@ -127,7 +155,7 @@ func (s *Server) listPledges(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getPledge(w http.ResponseWriter, r *http.Request) {
-	b := s.book(w)
+	b := s.book(w, r)
 	if b == nil {
 		return
 	}
@@ -152,7 +180,7 @@ func (s *Server) commitPledge(ctx context.Context, org truce.OrgID) func(truce.P
 }
 
 func (s *Server) postPledge(w http.ResponseWriter, r *http.Request) {
-	b := s.book(w)
+	b := s.book(w, r)
 	if b == nil {
 		return
 	}
@@ -185,7 +213,7 @@ func (s *Server) postPledge(w http.ResponseWriter, r *http.Request) {
 
 // advancePledge records a pledge's next stage.
 func (s *Server) advancePledge(w http.ResponseWriter, r *http.Request) {
-	b := s.book(w)
+	b := s.book(w, r)
 	if b == nil {
 		return
 	}
@@ -236,7 +264,7 @@ type requirementsAnswer struct {
 }
 
 func (s *Server) listRequirements(w http.ResponseWriter, r *http.Request) {
-	b := s.book(w)
+	b := s.book(w, r)
 	if b == nil {
 		return
 	}
@@ -259,7 +287,7 @@ func (s *Server) listRequirements(w http.ResponseWriter, r *http.Request) {
 // secretariat's admins and planners) and decodes the body into v; on
 // failure it answers and returns false.
 func (s *Server) secretariatBody(w http.ResponseWriter, r *http.Request, what, body string, v any) (*pledge.Book, truce.Principal, bool) {
-	b := s.book(w)
+	b := s.book(w, r)
 	if b == nil {
 		return nil, truce.Principal{}, false
 	}
@@ -323,7 +351,7 @@ func (s *Server) putRequirement(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listGaps(w http.ResponseWriter, r *http.Request) {
-	b := s.book(w)
+	b := s.book(w, r)
 	if b == nil {
 		return
 	}
@@ -366,7 +394,7 @@ type activationsAnswer struct {
 }
 
 func (s *Server) listActivations(w http.ResponseWriter, r *http.Request) {
-	b := s.book(w)
+	b := s.book(w, r)
 	if b == nil {
 		return
 	}
@@ -397,7 +425,7 @@ func (s *Server) listActivations(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) acknowledgeActivation(w http.ResponseWriter, r *http.Request) {
-	b := s.book(w)
+	b := s.book(w, r)
 	if b == nil {
 		return
 	}
@@ -423,7 +451,7 @@ type supportAnswer struct {
 }
 
 func (s *Server) listSupport(w http.ResponseWriter, r *http.Request) {
-	b := s.book(w)
+	b := s.book(w, r)
 	if b == nil {
 		return
 	}

@@ -759,3 +759,31 @@ func TestCommitmentsWithoutBook(t *testing.T) {
 		})
 	}
 }
+
+// TestCommitmentsFromAnotherProcess: records journaled by another process
+// (truce pledge import beside truce serve) are served without a restart,
+// and an older version replayed over a newer one changes nothing.
+func TestCommitmentsFromAnotherProcess(t *testing.T) {
+	e, b := newBookEnv(t)
+	token := e.token(t, "GBR", truce.OrgNation, truce.RolePlanner)
+	pl := truce.Pledge{ID: "gbr-ext", Nation: "GBR", Capability: truce.CapISR, Quantity: 2, Unit: "aircraft", Stage: truce.StageAnnounced,
+		History: []truce.StageChange{{Stage: truce.StageAnnounced, Date: date("2026-02-01")}}, Marking: amber, Version: 1}
+	// Journaled straight into the store: the server's Book never saw it.
+	if _, err := e.db.Append(context.Background(), []journal.Entry{{Kind: journal.KindPledge, Org: "GBR", Pledge: &pl}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := e.do(t, jsonRq("GET", "/api/v1/pledges/gbr-ext", token, ""))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"stage":"announced"`) {
+		t.Fatalf("GET the pledge another process journaled: %d %s", resp.StatusCode, body)
+	}
+	// Advanced through the server to version 2; replaying version 1 again
+	// (the next sync reads nothing older, but a rebuild would) keeps 2.
+	resp, body = e.do(t, stageRq(token, "gbr-ext", `{"stage":"approved","date":"2026-03-01","by":"MOD","version":1}`))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("advance: %d %s", resp.StatusCode, body)
+	}
+	b.ApplyPledge(pl)
+	if got, _ := b.Pledge("gbr-ext"); got.Version != 2 || got.Stage != truce.StageApproved {
+		t.Errorf("after replaying version 1 the pledge is %s v%d; want approved v2", got.Stage, got.Version)
+	}
+}

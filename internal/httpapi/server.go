@@ -98,6 +98,9 @@ type Server struct {
 
 	windows windowBook // the windows of silence, up to the journal's head
 
+	bookSync sync.Mutex // serialises catching the Book up with the journal
+	bookSeq  uint64     // the last journal entry the Book was caught up with
+
 	// Set by tests before serving.
 	heartbeat     time.Duration                // interval of ": ping" on streams
 	retry         time.Duration                // the "retry:" a stream announces

@@ -387,25 +387,34 @@ func (b *Book) Acknowledge(id string, by truce.OrgID, at time.Time, commit func(
 	return a, nil
 }
 
-// ApplyPledge records pl as journaled, replacing any earlier version.
+// ApplyPledge records pl as journaled, replacing an earlier version (never
+// a later one: replaying the journal over a Book that is ahead of the
+// replay changes nothing).
 func (b *Book) ApplyPledge(pl truce.Pledge) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.pledges[pl.ID] = &pl
+	if cur := b.pledges[pl.ID]; cur == nil || cur.Version <= pl.Version {
+		b.pledges[pl.ID] = &pl
+	}
 }
 
-// ApplyRequirement records r as journaled.
+// ApplyRequirement records r as journaled, replacing an earlier version.
 func (b *Book) ApplyRequirement(r truce.Requirement) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.reqs[r.ID] = &r
+	if cur := b.reqs[r.ID]; cur == nil || cur.Version <= r.Version {
+		b.reqs[r.ID] = &r
+	}
 }
 
-// ApplyActivation records a as journaled.
+// ApplyActivation records a as journaled; an acknowledgement is never
+// undone.
 func (b *Book) ApplyActivation(a truce.Activation) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.acts[a.ID] = &a
+	if cur := b.acts[a.ID]; cur == nil || !cur.Acknowledged() {
+		b.acts[a.ID] = &a
+	}
 }
 
 // ApplySupport records s as journaled.
