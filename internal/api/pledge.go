@@ -283,6 +283,7 @@ type Gaps struct {
 	Stage            string          `json:"stage"`
 	Without          []string        `json:"without,omitempty"`
 	CaveatsHold      bool            `json:"caveats_hold"`
+	CaveatsOf        []string        `json:"caveats_of,omitempty"`
 	Requirements     []Gap           `json:"requirements"`
 	Nations          []NationPledges `json:"nations"`
 	AwaitingApproval []Pledge        `json:"awaiting_approval"`
@@ -295,6 +296,9 @@ func FromGaps(g pledge.Gaps) Gaps {
 		AwaitingApproval: []Pledge{}, Unassigned: []Pledge{}}
 	for _, n := range g.Query.Without {
 		out.Without = append(out.Without, string(n))
+	}
+	for _, n := range g.Query.CaveatsOf {
+		out.CaveatsOf = append(out.CaveatsOf, string(n))
 	}
 	for _, x := range g.Requirements {
 		wg := Gap{Requirement: FromRequirement(&x.Requirement), ByStage: map[string]float64{}, Counted: x.Counted, Missing: x.Missing, Contingent: x.Contingent, Shares: []Share{}}

@@ -170,6 +170,7 @@ func pledgeGaps(fs *flag.FlagSet) func(context.Context, *stdio, []string) error 
 	stage := fs.String("stage", "approved", "count pledges at this `stage` or past it: proposed, announced, approved, ready, deployed, delivered")
 	without := fs.String("without", "", "what if these `nations` (comma-separated, such as GBR,FRA) withdrew")
 	caveats := fs.Bool("caveats", false, "hold every caveat: leave out pledges whose caveats keep them from a requirement")
+	caveatsOf := fs.String("caveats-of", "", "hold only these `nations`' caveats (comma-separated)")
 	asJSON := fs.Bool("json", false, "print JSON (the answer of GET /api/v1/gaps) instead of a table")
 	return func(ctx context.Context, s *stdio, args []string) error {
 		if len(args) > 0 {
@@ -179,12 +180,7 @@ func pledgeGaps(fs *flag.FlagSet) func(context.Context, *stdio, []string) error 
 		if err != nil || st == truce.StageWithdrawn {
 			return usagef("--stage: %q is not a stage to count at", *stage)
 		}
-		q := pledge.GapQuery{Stage: st, CaveatsHold: *caveats}
-		for _, n := range strings.Split(*without, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				q.Without = append(q.Without, truce.NationID(n))
-			}
-		}
+		q := pledge.GapQuery{Stage: st, CaveatsHold: *caveats, Without: nationList(*without), CaveatsOf: nationList(*caveatsOf)}
 		db, err := openStore(ctx, *db, false)
 		if err != nil {
 			return err
@@ -216,6 +212,17 @@ func quantity(x float64) string {
 	return thousands(x, 3)
 }
 
+// nationList reads a comma-separated list of nations.
+func nationList(s string) []truce.NationID {
+	var out []truce.NationID
+	for _, n := range strings.Split(s, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, truce.NationID(n))
+		}
+	}
+	return out
+}
+
 // writeGaps prints gaps as tables.
 func writeGaps(w io.Writer, g pledge.Gaps) {
 	title := "Gaps at stage " + string(g.Query.Stage)
@@ -228,6 +235,13 @@ func writeGaps(w io.Writer, g pledge.Gaps) {
 	}
 	if g.Query.CaveatsHold {
 		title += ", caveats held"
+	}
+	if len(g.Query.CaveatsOf) > 0 {
+		ns := make([]string, len(g.Query.CaveatsOf))
+		for i, n := range g.Query.CaveatsOf {
+			ns[i] = string(n)
+		}
+		title += ", caveats of " + strings.Join(ns, ", ") + " held"
 	}
 	fmt.Fprintln(w, title+":")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)

@@ -359,7 +359,7 @@ func (s *Server) listGaps(w http.ResponseWriter, r *http.Request) {
 	if !mayRead(w, p, "gaps") {
 		return
 	}
-	q, err := query(r, "stage", "without", "caveats")
+	q, err := query(r, "stage", "without", "caveats", "caveats_of")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -376,6 +376,11 @@ func (s *Server) listGaps(w http.ResponseWriter, r *http.Request) {
 	if v := q["without"]; v != "" {
 		for _, n := range strings.Split(v, ",") {
 			gq.Without = append(gq.Without, truce.NationID(strings.TrimSpace(n)))
+		}
+	}
+	if v := q["caveats_of"]; v != "" {
+		for _, n := range strings.Split(v, ",") {
+			gq.CaveatsOf = append(gq.CaveatsOf, truce.NationID(strings.TrimSpace(n)))
 		}
 	}
 	switch q["caveats"] {

@@ -198,6 +198,9 @@ func TestGapsWorkedExample(t *testing.T) {
 		// Caveats held: POL stays within adjacent territory, not ukraine:
 		// GBR 2 + FRA 1 = 3.
 		{"land, caveats held", GapQuery{Stage: truce.StageApproved, CaveatsHold: true}, "land", 3, 1, 1, 1},
+		// POL's caveat alone: the same; another nation's: nothing changes.
+		{"land, POL's caveat held", GapQuery{Stage: truce.StageApproved, CaveatsOf: []truce.NationID{"POL"}}, "land", 3, 1, 1, 1},
+		{"land, FRA's caveats held", GapQuery{Stage: truce.StageApproved, CaveatsOf: []truce.NationID{"FRA"}}, "land", 4, 0, 1, 1},
 		// Air: DEU 8 of 12 (ITA withdrew); DEU's air-only caveat suits an
 		// air requirement.
 		{"air at approved", GapQuery{}, "air", 8, 4, 0, 0},

@@ -18,6 +18,9 @@ type GapQuery struct {
 	// caveats keep them from it: a domain they do not operate in, or a
 	// region other than the one they stay within.
 	CaveatsHold bool
+	// CaveatsOf holds the caveats of these nations' pledges only (with
+	// CaveatsHold false): what if a given caveat held.
+	CaveatsOf []truce.NationID
 	// Keep and KeepRequirement, when set, restrict the gaps to the
 	// records they keep: what the caller may see.
 	Keep            func(*truce.Pledge) bool
@@ -115,7 +118,7 @@ func (b *Book) Gaps(q GapQuery) Gaps {
 				s.Excluded = "offers " + string(pl.Capability) + " in " + pl.Unit + ", not " + string(r.Capability) + " in " + r.Unit
 			case slices.Contains(q.Without, pl.Nation):
 				s.Excluded = "what if " + string(pl.Nation) + " withdrew"
-			case q.CaveatsHold:
+			case q.CaveatsHold || slices.Contains(q.CaveatsOf, pl.Nation):
 				s.Excluded = caveatKeeps(pl, &r)
 			}
 			if s.Excluded == "" {
