@@ -610,7 +610,7 @@ var eventSchemas = map[string]string{
 	"observation": "ObservationRecord", "token": "TokenEvent", "lost": "LostEvent", "error": "Error",
 	"sector_level": "LevelChange", "trigger": "Trigger",
 	"incident": "Incident", "violation": "Violation", "incident_merged": "IncidentMerged",
-	"activity": "Activity", "track_alert": "TrackAlert",
+	"activity": "Activity", "track_alert": "TrackAlert", "silence_window": "Window",
 	"pledge": "Pledge", "requirement": "Requirement", "activation": "Activation", "support": "Support",
 }
 
@@ -657,7 +657,7 @@ func readStreamToHead(t *testing.T, doc *openapi3.T, r io.Reader, head uint64) [
 			incidentSeen = incidentSeen || slices.ContainsFunc(inc.Observations, func(r api.ObservationRef) bool { return r.ID == head })
 		}
 		if headSeen && incidentSeen {
-			for _, kind := range []string{"observation", "sector_level", "trigger", "incident", "activity", "track_alert", "pledge", "requirement", "activation", "support"} {
+			for _, kind := range []string{"observation", "sector_level", "trigger", "incident", "activity", "track_alert", "silence_window", "pledge", "requirement", "activation", "support"} {
 				if seen[kind] == 0 {
 					t.Errorf("stream: no %s event checked", kind)
 				}

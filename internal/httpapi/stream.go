@@ -303,6 +303,8 @@ func (st *streamer) event(e *journal.Entry) (bool, error) {
 		kind, data = string(journal.KindActivity), api.FromActivity(e.Activity)
 	case e.Kind == journal.KindTrackAlert && e.Alert != nil && st.p.CanSeeForce():
 		kind, data = string(journal.KindTrackAlert), api.FromTrackAlert(e.Alert)
+	case e.Kind == journal.KindWindow && e.Window != nil:
+		kind, data = string(journal.KindWindow), api.FromWindow(e.Window, st.s.parties())
 	case e.Kind == journal.KindPledge && e.Pledge != nil:
 		kind, data = string(journal.KindPledge), api.FromPledge(e.Pledge)
 	case e.Kind == journal.KindRequirement && e.Requirement != nil:
