@@ -197,7 +197,10 @@ type Activation struct {
 	Due            string `json:"due"`
 	Acknowledged   bool   `json:"acknowledged"`
 	AcknowledgedAt string `json:"acknowledged_at,omitempty"`
-	Overdue        bool   `json:"overdue"`
+	// Overdue reports whether it is unacknowledged past its due time now;
+	// OverdueAt is set once that was recorded (journaled).
+	Overdue   bool   `json:"overdue"`
+	OverdueAt string `json:"overdue_at,omitempty"`
 }
 
 // FromActivation returns the wire form of a at now.
@@ -206,6 +209,9 @@ func FromActivation(a *truce.Activation, now time.Time) Activation {
 		Acknowledged: a.Acknowledged(), Overdue: a.Overdue(now)}
 	if a.Acknowledged() {
 		out.AcknowledgedAt = timeOf(a.AckAt)
+	}
+	if !a.OverdueAt.IsZero() {
+		out.OverdueAt = timeOf(a.OverdueAt)
 	}
 	return out
 }

@@ -115,6 +115,10 @@ func (w *writer) activation(a *truce.Activation) {
 	w.str(a.ID)
 	w.key("nation")
 	w.str(string(a.Nation))
+	if !a.OverdueAt.IsZero() {
+		w.key("overdue_us")
+		w.time(a.OverdueAt)
+	}
 	w.key("pledge")
 	w.str(a.Pledge)
 	w.key("trigger")
@@ -232,6 +236,7 @@ type wireActivation struct {
 	Due     int64  `json:"due_us"`
 	ID      string `json:"id"`
 	Nation  string `json:"nation"`
+	Overdue *int64 `json:"overdue_us"`
 	Pledge  string `json:"pledge"`
 	Trigger string `json:"trigger"`
 }
@@ -240,6 +245,9 @@ func (v *wireActivation) activation() *truce.Activation {
 	a := &truce.Activation{ID: v.ID, Pledge: v.Pledge, Nation: truce.NationID(v.Nation), Trigger: v.Trigger, At: us(v.At), Due: us(v.Due), AckBy: truce.OrgID(v.AckBy)}
 	if v.AckAt != nil {
 		a.AckAt = us(*v.AckAt)
+	}
+	if v.Overdue != nil {
+		a.OverdueAt = us(*v.Overdue)
 	}
 	return a
 }
@@ -269,9 +277,13 @@ func requirementKey(r *truce.Requirement) Key {
 	return derivedKey("requirement", r.ID, itoa(r.Version))
 }
 
-// activationKey: raised, and acknowledged, each once.
+// activationKey: raised, found overdue and acknowledged, each once.
 func activationKey(a *truce.Activation) Key {
-	return derivedKey("activation", a.ID, a.AckAt.UTC().Format(time.RFC3339Nano))
+	parts := []string{"activation", a.ID, a.AckAt.UTC().Format(time.RFC3339Nano)}
+	if !a.OverdueAt.IsZero() {
+		parts = append(parts, "overdue")
+	}
+	return derivedKey(parts...)
 }
 
 // supportKey: a record sent again unchanged is a duplicate.

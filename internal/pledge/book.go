@@ -387,6 +387,34 @@ func (b *Book) Acknowledge(id string, by truce.OrgID, at time.Time, commit func(
 	return a, nil
 }
 
+// MarkOverdue records as overdue, at now, every activation that fell due
+// unacknowledged and is not yet so recorded; commit journals them first.
+func (b *Book) MarkOverdue(now time.Time, commit func([]truce.Activation) error) ([]truce.Activation, error) {
+	b.decide.Lock()
+	defer b.decide.Unlock()
+	b.mu.RLock()
+	var out []truce.Activation
+	for _, a := range b.acts {
+		if a.Overdue(now) && a.OverdueAt.IsZero() {
+			c := *a
+			c.OverdueAt = c.Due
+			out = append(out, c)
+		}
+	}
+	b.mu.RUnlock()
+	if len(out) == 0 {
+		return nil, nil
+	}
+	slices.SortFunc(out, func(x, y truce.Activation) int { return strings.Compare(x.ID, y.ID) })
+	if err := commit(out); err != nil {
+		return nil, err
+	}
+	for _, a := range out {
+		b.ApplyActivation(a)
+	}
+	return out, nil
+}
+
 // ApplyPledge records pl as journaled, replacing an earlier version (never
 // a later one: replaying the journal over a Book that is ahead of the
 // replay changes nothing).
@@ -407,14 +435,20 @@ func (b *Book) ApplyRequirement(r truce.Requirement) {
 	}
 }
 
-// ApplyActivation records a as journaled; an acknowledgement is never
-// undone.
+// ApplyActivation records a as journaled; an acknowledgement, or its
+// being recorded overdue, is never undone.
 func (b *Book) ApplyActivation(a truce.Activation) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if cur := b.acts[a.ID]; cur == nil || !cur.Acknowledged() {
-		b.acts[a.ID] = &a
+	cur := b.acts[a.ID]
+	switch {
+	case cur == nil:
+	case cur.Acknowledged() && !a.Acknowledged():
+		return // an acknowledgement is never undone
+	case a.OverdueAt.IsZero() && !cur.OverdueAt.IsZero():
+		a.OverdueAt = cur.OverdueAt // nor is a recorded lateness
 	}
+	b.acts[a.ID] = &a
 }
 
 // ApplySupport records s as journaled.

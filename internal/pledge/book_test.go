@@ -313,3 +313,33 @@ func TestValidatePledge(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkOverdue: activations that fell due unacknowledged are recorded
+// overdue once; an acknowledged one is not; a replayed older state undoes
+// neither.
+func TestMarkOverdue(t *testing.T) {
+	b := workedBook(t)
+	fired := time.Date(2026, 9, 20, 18, 0, 0, 0, time.UTC)
+	acts, err := b.Trigger(truce.RenewedAggression, fired, ok)
+	if err != nil || len(acts) != 1 {
+		t.Fatal(acts, err)
+	}
+	if got, _ := b.MarkOverdue(fired.Add(6*time.Hour), ok); len(got) != 0 {
+		t.Errorf("marked at the due time: %v", got)
+	}
+	got, err := b.MarkOverdue(fired.Add(7*time.Hour), ok)
+	if err != nil || len(got) != 1 || !got[0].OverdueAt.Equal(fired.Add(6*time.Hour)) {
+		t.Fatalf("marked %+v, %v; want NLD's, overdue at its due time", got, err)
+	}
+	if again, _ := b.MarkOverdue(fired.Add(8*time.Hour), ok); len(again) != 0 {
+		t.Errorf("marked twice: %v", again)
+	}
+	b.ApplyActivation(acts[0]) // the older state, replayed
+	if a := b.Activations(nil)[0]; a.OverdueAt.IsZero() {
+		t.Error("replaying the activation undid its lateness")
+	}
+	late, err := b.Acknowledge(acts[0].ID, "NLD", fired.Add(9*time.Hour), ok)
+	if err != nil || !late.Acknowledged() || late.OverdueAt.IsZero() {
+		t.Errorf("acknowledged late: %+v, %v; want acknowledged and still recorded overdue", late, err)
+	}
+}

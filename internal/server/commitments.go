@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/truce-dev/truce/internal/journal"
 	"github.com/truce-dev/truce/internal/pledge"
@@ -108,6 +109,42 @@ func followTriggers(ctx context.Context, b *pledge.Book, st store.Journal, feed 
 		sub.Close()
 		if !sub.Lost() || ctx.Err() != nil {
 			return
+		}
+	}
+}
+
+// MarkOverdue journals, as of now, the activations that fell due
+// unacknowledged and are not yet recorded as overdue.
+func MarkOverdue(ctx context.Context, b *pledge.Book, st store.Journal, now time.Time) ([]truce.Activation, error) {
+	return b.MarkOverdue(now, func(as []truce.Activation) error {
+		es := make([]journal.Entry, len(as))
+		for i := range as {
+			a := as[i].Canonical()
+			es[i] = journal.Entry{Kind: journal.KindActivation, Org: "coalition", Activation: &a}
+		}
+		if _, err := st.Append(ctx, es); err != nil {
+			return fmt.Errorf("server: journal %d overdue activations: %w", len(as), err)
+		}
+		return nil
+	})
+}
+
+// watchOverdue records overdue activations every interval until ctx ends.
+func watchOverdue(ctx context.Context, b *pledge.Book, st store.Journal, interval time.Duration, now func() time.Time, log *slog.Logger) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		if as, err := MarkOverdue(ctx, b, st, now()); err != nil {
+			if ctx.Err() == nil {
+				log.Error("record overdue activations", "err", err)
+			}
+		} else if len(as) > 0 {
+			log.Warn("activations overdue: their nations have not acknowledged them", "activations", len(as))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
 		}
 	}
 }

@@ -66,9 +66,18 @@ func TestFollowTriggers(t *testing.T) {
 	if len(acts) != 1 || acts[0].Pledge != "gbr-r1" || acts[0].Nation != "GBR" || !acts[0].At.Equal(at) || !acts[0].Due.Equal(at.Add(time.Hour)) {
 		t.Errorf("activations %+v; want GBR's contingent pledge, due an hour after the firing", acts)
 	}
+	// Past due (an hour after the firing), unacknowledged: recorded
+	// overdue in the journal, once.
+	over, err := MarkOverdue(ctx, book, st, at.Add(2*time.Hour))
+	if err != nil || len(over) != 1 || !over[0].OverdueAt.Equal(at.Add(time.Hour)) {
+		t.Errorf("overdue %+v, %v", over, err)
+	}
+	if again, _ := MarkOverdue(ctx, book, st, at.Add(3*time.Hour)); len(again) != 0 {
+		t.Errorf("recorded overdue twice: %v", again)
+	}
 	// The second identical firing (a duplicate entry) activated nothing more.
 	rebuilt, fired2, err := Commitments(ctx, st, pledge.Options{})
-	if err != nil || len(rebuilt.Activations(nil)) != 1 || len(fired2) != 1 {
-		t.Errorf("after: %d activations, %d fired triggers, %v; want 1 and 1", len(rebuilt.Activations(nil)), len(fired2), err)
+	if err != nil || len(rebuilt.Activations(nil)) != 1 || len(fired2) != 1 || rebuilt.Activations(nil)[0].OverdueAt.IsZero() {
+		t.Errorf("after: %d activations, %d fired triggers, %v; want 1 (recorded overdue) and 1", len(rebuilt.Activations(nil)), len(fired2), err)
 	}
 }

@@ -158,7 +158,14 @@ func Run(ctx context.Context, opts Options) error {
 		defer close(following)
 		followTriggers(context.WithoutCancel(ctx), book, db, feed, head, log)
 	}()
-	defer func() { feed.Close(); <-following }() // on every return, before the journal closes
+	overdueCtx, stopOverdue := context.WithCancel(context.WithoutCancel(ctx))
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		watchOverdue(overdueCtx, book, db, time.Minute, time.Now, log)
+	}()
+	// On every return, before the journal closes.
+	defer func() { feed.Close(); stopOverdue(); <-following; <-watching }()
 	if err := Bootstrap(ctx, db, opts.Out, rand.Reader, time.Now()); err != nil {
 		return err
 	}

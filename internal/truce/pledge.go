@@ -178,6 +178,9 @@ type Activation struct {
 	// AckAt and AckBy are set once the nation acknowledged it.
 	AckAt time.Time
 	AckBy OrgID
+	// OverdueAt is set (to Due) once the activation was recorded as
+	// overdue: unacknowledged when it fell due.
+	OverdueAt time.Time
 }
 
 // Acknowledged reports whether the nation acknowledged a.
@@ -282,7 +285,7 @@ func (r Requirement) Canonical() Requirement {
 
 // Canonical returns a rounded to the held precision.
 func (a Activation) Canonical() Activation {
-	a.At, a.Due, a.AckAt = roundTime(a.At), roundTime(a.Due), roundTime(a.AckAt)
+	a.At, a.Due, a.AckAt, a.OverdueAt = roundTime(a.At), roundTime(a.Due), roundTime(a.AckAt), roundTime(a.OverdueAt)
 	return a
 }
 
