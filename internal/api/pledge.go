@@ -76,14 +76,20 @@ func ParseDate(s string) (time.Time, bool) {
 	return t.UTC(), err == nil
 }
 
+// date reads a date given in field, noting the problem if it is none.
+func (p *problems) date(field, s string) time.Time {
+	d, ok := ParseDate(s)
+	if !ok {
+		p.add(field, "must be a date such as 2026-09-04 or an RFC 3339 time, not %q", s)
+	}
+	return d
+}
+
 // ToChange converts a stage change of record rec; problems name its
 // fields after prefix (such as "change.").
 func (c *StageChange) ToChange(rec, prefix string) (truce.StageChange, error) {
 	p := problems{rec: rec}
-	d, ok := ParseDate(c.Date)
-	if !ok {
-		p.add(prefix+"date", "must be a date such as 2026-09-04 or an RFC 3339 time, not %q", c.Date)
-	}
+	d := p.date(prefix+"date", c.Date)
 	return truce.StageChange{Stage: truce.PledgeStage(c.Stage), Date: d, By: c.By, Reference: c.Reference}, p.probs.Err()
 }
 
@@ -154,11 +160,7 @@ func (r *Requirement) ToRequirement() (truce.Requirement, error) {
 	out := truce.Requirement{ID: r.ID, Capability: truce.Capability(r.Capability), Quantity: r.Quantity, Unit: r.Unit, Domain: truce.Domain(r.Domain),
 		Where: r.Where, Note: r.Note, Marking: truce.Marking{TLP: truce.TLPAmber}}
 	if r.From != "" {
-		d, ok := ParseDate(r.From)
-		if !ok {
-			p.add("from", "must be a date such as 2026-09-04 or an RFC 3339 time, not %q", r.From)
-		}
-		out.From = d
+		out.From = p.date("from", r.From)
 	}
 	mk, err := markingOr(r.Marking, truce.TLPAmber)
 	if err != nil {
@@ -236,11 +238,7 @@ func (s *Support) ToSupport() (truce.Support, error) {
 	p := problems{rec: "support " + s.ID}
 	out := truce.Support{ID: s.ID, Donor: truce.NationID(s.Donor), Type: truce.SupportType(s.Type), Item: s.Item, ValueEUR: s.ValueEUR,
 		Stage: truce.SupportStage(s.Stage), DeliveredEUR: s.DeliveredEUR, Source: s.Source, Marking: truce.Marking{TLP: truce.TLPClear}}
-	d, ok := ParseDate(s.Announced)
-	if !ok {
-		p.add("announced", "must be a date such as 2024-02-01, not %q", s.Announced)
-	}
-	out.Announced = d
+	out.Announced = p.date("announced", s.Announced)
 	mk, err := markingOr(s.Marking, truce.TLPClear)
 	if err != nil {
 		return out, err

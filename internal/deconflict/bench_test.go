@@ -1,7 +1,6 @@
 package deconflict
 
 import (
-	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -76,11 +75,4 @@ func BenchmarkPairs200k(b *testing.B) {
 		pairs = len(Pairs(&coalition, IndexOptions{}, vols))
 	}
 	b.ReportMetric(float64(pairs), "pairs")
-}
-
-func TestBenchSetShape(t *testing.T) {
-	_, vols := benchSet(t, 9, 300, 24*time.Hour)
-	if len(vols) != 300 {
-		t.Fatal(fmt.Sprint(len(vols)))
-	}
 }

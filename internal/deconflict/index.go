@@ -259,9 +259,6 @@ func (g *grid) exact(a, b *Vol) bool {
 // Len returns the number of volumes held.
 func (x *Index) Len() int { return x.live }
 
-// Vol returns volume id.
-func (x *Index) Vol(id uint32) *Vol { return &x.vols[id] }
-
 // Add lists v and returns its id.
 func (x *Index) Add(v Vol) uint32 {
 	var id uint32

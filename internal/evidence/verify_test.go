@@ -335,18 +335,30 @@ func TestVerifyTilesFirstError(t *testing.T) {
 	const size = 100_000
 	root, _ := l.RootAt(size)
 	for i := range 20 {
+		workers := 1 + i%4
+		// With more than one worker, tile 30 fails only after tile 31 has
+		// failed (or the verification stopped): the later error comes
+		// first in time.
+		read31 := make(chan struct{})
+		var once sync.Once
 		r := tileFunc(func(ctx context.Context, t tlog.Tile) ([]byte, error) {
 			if t.N == 30 {
-				time.Sleep(time.Millisecond) // let tile 31 fail first
+				if workers > 1 {
+					select {
+					case <-read31:
+					case <-ctx.Done():
+					}
+				}
 				return nil, errFetch
 			}
 			d, err := logTiles{l}.ReadTile(ctx, t)
 			if t.N == 31 {
+				once.Do(func() { close(read31) })
 				return d[:100], err
 			}
 			return d, err
 		})
-		err := VerifyTiles(t.Context(), size, root, r, 1+i%4, nil)
+		err := VerifyTiles(t.Context(), size, root, r, workers, nil)
 		if !errors.Is(err, errFetch) || !strings.Contains(err.Error(), "tile/0/030") {
 			t.Fatalf("workers=%d: %v, want the error of tile/0/030", 1+i%4, err)
 		}
@@ -406,13 +418,28 @@ func TestVerifyTilesBounded(t *testing.T) {
 	root, _ := l.RootAt(size)
 	for _, workers := range []int{1, 2, 4} {
 		var delivered, worst atomic.Int64
+		window := int64(tileWindow(workers))
+		// A slow tile (every hundredth) holds its read until the others
+		// have read as far ahead as the window lets them (or, should they
+		// never, until a watchdog gives up, and the check below fails).
+		var mu sync.Mutex
+		cond := sync.NewCond(&mu)
+		var furthest int64
+		stalled := false
+		watchdog := time.AfterFunc(time.Minute, func() { mu.Lock(); stalled = true; cond.Broadcast(); mu.Unlock() })
 		r := tileFunc(func(ctx context.Context, t tlog.Tile) ([]byte, error) {
 			ahead := t.N - delivered.Load()
 			for w := worst.Load(); ahead > w && !worst.CompareAndSwap(w, ahead); w = worst.Load() {
 			}
-			if t.N%100 == 0 {
-				time.Sleep(10 * time.Millisecond) // the others run ahead
+			mu.Lock()
+			furthest = max(furthest, t.N)
+			cond.Broadcast()
+			if workers > 1 && t.N%100 == 0 {
+				for furthest < t.N+window-1 && !stalled && ctx.Err() == nil {
+					cond.Wait()
+				}
 			}
+			mu.Unlock()
 			return logTiles{l}.ReadTile(ctx, t)
 		})
 		err := VerifyTiles(t.Context(), size, root, r, workers, func(int64, []tlog.Hash) error {
@@ -422,7 +449,8 @@ func TestVerifyTilesBounded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, window := worst.Load(), int64(tileWindow(workers))
+		watchdog.Stop()
+		w := worst.Load()
 		if w >= window {
 			t.Errorf("workers=%d: read tile %d ahead of the tiles handed over, window %d", workers, w, window)
 		}

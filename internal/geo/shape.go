@@ -176,9 +176,6 @@ func (s *Shape) setCap(c s2.Cap) {
 // Bound returns a latitude/longitude box holding the shape.
 func (s *Shape) Bound() Rect { return s.bound }
 
-// Centre returns a point at the centre of the shape's bounding cap.
-func (s *Shape) Centre() Point { return fromS2(s.cap.Center()) }
-
 // Anchor returns a point of the shape: its first core vertex.
 func (s *Shape) Anchor() Point { return fromS2(s.pts[0]) }
 

@@ -66,6 +66,17 @@ func mayRead(w http.ResponseWriter, p truce.Principal, what string) bool {
 	return true
 }
 
+// readBook is the start of a commitments read: the Book (503 without one)
+// and the caller, who must be a reader (403 otherwise).
+func (s *Server) readBook(w http.ResponseWriter, r *http.Request, what string) (*pledge.Book, truce.Principal, bool) {
+	b := s.book(w, r)
+	if b == nil {
+		return nil, truce.Principal{}, false
+	}
+	p := principalOf(r)
+	return b, p, mayRead(w, p, what)
+}
+
 // book returns the commitments, brought up to the journal's head: another
 // process (truce pledge import) may have journaled some since the server
 // started. Without a Book it answers 503 and returns nil.
@@ -81,16 +92,7 @@ func (s *Server) book(w http.ResponseWriter, r *http.Request) *pledge.Book {
 		// Canonical copies: the entry is valid only during the call. The
 		// Book keeps the latest version of each record, so entries it
 		// applied itself change nothing.
-		switch {
-		case e.Kind == journal.KindPledge && e.Pledge != nil:
-			b.ApplyPledge(e.Pledge.Canonical())
-		case e.Kind == journal.KindRequirement && e.Requirement != nil:
-			b.ApplyRequirement(e.Requirement.Canonical())
-		case e.Kind == journal.KindActivation && e.Activation != nil:
-			b.ApplyActivation(e.Activation.Canonical())
-		case e.Kind == journal.KindSupport && e.Support != nil:
-			b.ApplySupport(e.Support.Canonical())
-		}
+		b.Apply(e.Pledge, e.Requirement, e.Activation, e.Support)
 		s.bookSeq = e.Seq
 		return nil
 	})
@@ -118,12 +120,8 @@ type pledgesAnswer struct {
 }
 
 func (s *Server) listPledges(w http.ResponseWriter, r *http.Request) {
-	b := s.book(w, r)
-	if b == nil {
-		return
-	}
-	p := principalOf(r)
-	if !mayRead(w, p, "pledges") {
+	b, p, ok := s.readBook(w, r, "pledges")
+	if !ok {
 		return
 	}
 	q, err := query(r, "nation", "capability", "stage", "requirement")
@@ -155,12 +153,8 @@ func (s *Server) listPledges(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getPledge(w http.ResponseWriter, r *http.Request) {
-	b := s.book(w, r)
-	if b == nil {
-		return
-	}
-	p := principalOf(r)
-	if !mayRead(w, p, "pledges") {
+	b, p, ok := s.readBook(w, r, "pledges")
+	if !ok {
 		return
 	}
 	pl, ok := b.Pledge(r.PathValue("id"))
@@ -264,12 +258,8 @@ type requirementsAnswer struct {
 }
 
 func (s *Server) listRequirements(w http.ResponseWriter, r *http.Request) {
-	b := s.book(w, r)
-	if b == nil {
-		return
-	}
-	p := principalOf(r)
-	if !mayRead(w, p, "requirements") {
+	b, p, ok := s.readBook(w, r, "requirements")
+	if !ok {
 		return
 	}
 	if _, err := query(r); err != nil {
@@ -351,12 +341,8 @@ func (s *Server) putRequirement(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listGaps(w http.ResponseWriter, r *http.Request) {
-	b := s.book(w, r)
-	if b == nil {
-		return
-	}
-	p := principalOf(r)
-	if !mayRead(w, p, "gaps") {
+	b, p, ok := s.readBook(w, r, "gaps")
+	if !ok {
 		return
 	}
 	q, err := query(r, "stage", "without", "caveats", "caveats_of")
@@ -456,12 +442,8 @@ type supportAnswer struct {
 }
 
 func (s *Server) listSupport(w http.ResponseWriter, r *http.Request) {
-	b := s.book(w, r)
-	if b == nil {
-		return
-	}
-	p := principalOf(r)
-	if !mayRead(w, p, "support") {
+	b, p, ok := s.readBook(w, r, "support")
+	if !ok {
 		return
 	}
 	q, err := query(r, "donor", "type")

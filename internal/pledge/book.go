@@ -346,6 +346,12 @@ func (b *Book) Trigger(trigger string, at time.Time, commit func([]truce.Activat
 		out = append(out, truce.Activation{ID: id, Pledge: pl.ID, Nation: pl.Nation, Trigger: trigger, At: at.UTC(), Due: at.Add(b.ackWithin).UTC()})
 	}
 	b.mu.RUnlock()
+	return b.commitActivations(out, commit)
+}
+
+// commitActivations journals activations (in id order) with commit, then
+// applies them; the caller holds b.decide.
+func (b *Book) commitActivations(out []truce.Activation, commit func([]truce.Activation) error) ([]truce.Activation, error) {
 	if len(out) == 0 {
 		return nil, nil
 	}
@@ -402,17 +408,25 @@ func (b *Book) MarkOverdue(now time.Time, commit func([]truce.Activation) error)
 		}
 	}
 	b.mu.RUnlock()
-	if len(out) == 0 {
-		return nil, nil
+	return b.commitActivations(out, commit)
+}
+
+// Apply records the journaled records given (nil ones are skipped), as
+// copies in the journal's held precision: how a Book is rebuilt, and caught
+// up, from journal entries (whose bodies are valid only during a read).
+func (b *Book) Apply(p *truce.Pledge, r *truce.Requirement, a *truce.Activation, s *truce.Support) {
+	if p != nil {
+		b.ApplyPledge(p.Canonical())
 	}
-	slices.SortFunc(out, func(x, y truce.Activation) int { return strings.Compare(x.ID, y.ID) })
-	if err := commit(out); err != nil {
-		return nil, err
+	if r != nil {
+		b.ApplyRequirement(r.Canonical())
 	}
-	for _, a := range out {
-		b.ApplyActivation(a)
+	if a != nil {
+		b.ApplyActivation(a.Canonical())
 	}
-	return out, nil
+	if s != nil {
+		b.ApplySupport(s.Canonical())
+	}
 }
 
 // ApplyPledge records pl as journaled, replacing an earlier version (never

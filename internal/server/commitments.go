@@ -21,17 +21,8 @@ func Commitments(ctx context.Context, st store.Journal, opt pledge.Options) (*pl
 	b := pledge.NewBook(opt)
 	var fired []truce.Trigger
 	err := st.Entries(ctx, 0, 0, func(e *journal.Entry, _ []byte) error {
-		// Canonical copies: the entry is valid only during the call.
-		switch {
-		case e.Kind == journal.KindPledge && e.Pledge != nil:
-			b.ApplyPledge(e.Pledge.Canonical())
-		case e.Kind == journal.KindRequirement && e.Requirement != nil:
-			b.ApplyRequirement(e.Requirement.Canonical())
-		case e.Kind == journal.KindActivation && e.Activation != nil:
-			b.ApplyActivation(e.Activation.Canonical())
-		case e.Kind == journal.KindSupport && e.Support != nil:
-			b.ApplySupport(e.Support.Canonical())
-		case e.Kind == journal.KindTrigger && e.Trigger != nil && e.Trigger.Fired:
+		b.Apply(e.Pledge, e.Requirement, e.Activation, e.Support)
+		if e.Kind == journal.KindTrigger && e.Trigger != nil && e.Trigger.Fired {
 			t := *e.Trigger
 			t.Critical = slices.Clone(t.Critical)
 			fired = append(fired, t)
@@ -50,17 +41,22 @@ func Activate(ctx context.Context, b *pledge.Book, st store.Journal, t truce.Tri
 	if !t.Fired {
 		return nil, nil
 	}
-	return b.Trigger(truce.RenewedAggression, t.At, func(as []truce.Activation) error {
+	return b.Trigger(truce.RenewedAggression, t.At, journalActivations(ctx, st, "activations"))
+}
+
+// journalActivations journals activations, recorded by the coalition.
+func journalActivations(ctx context.Context, st store.Journal, what string) func([]truce.Activation) error {
+	return func(as []truce.Activation) error {
 		es := make([]journal.Entry, len(as))
 		for i := range as {
 			a := as[i].Canonical()
 			es[i] = journal.Entry{Kind: journal.KindActivation, Org: "coalition", Activation: &a}
 		}
 		if _, err := st.Append(ctx, es); err != nil {
-			return fmt.Errorf("server: journal %d activations: %w", len(as), err)
+			return fmt.Errorf("server: journal %d %s: %w", len(as), what, err)
 		}
 		return nil
-	})
+	}
 }
 
 // followTriggers activates contingent pledges as the renewed-aggression
@@ -116,17 +112,7 @@ func followTriggers(ctx context.Context, b *pledge.Book, st store.Journal, feed 
 // MarkOverdue journals, as of now, the activations that fell due
 // unacknowledged and are not yet recorded as overdue.
 func MarkOverdue(ctx context.Context, b *pledge.Book, st store.Journal, now time.Time) ([]truce.Activation, error) {
-	return b.MarkOverdue(now, func(as []truce.Activation) error {
-		es := make([]journal.Entry, len(as))
-		for i := range as {
-			a := as[i].Canonical()
-			es[i] = journal.Entry{Kind: journal.KindActivation, Org: "coalition", Activation: &a}
-		}
-		if _, err := st.Append(ctx, es); err != nil {
-			return fmt.Errorf("server: journal %d overdue activations: %w", len(as), err)
-		}
-		return nil
-	})
+	return b.MarkOverdue(now, journalActivations(ctx, st, "overdue activations"))
 }
 
 // watchOverdue records overdue activations every interval until ctx ends.

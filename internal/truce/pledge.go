@@ -273,6 +273,7 @@ func (p Pledge) Canonical() Pledge {
 	}
 	p.History = h
 	p.Caveat.Domains = slices.Clone(p.Caveat.Domains)
+	p.Marking.RelTo = slices.Clone(p.Marking.RelTo)
 	return p
 }
 
@@ -280,6 +281,7 @@ func (p Pledge) Canonical() Pledge {
 func (r Requirement) Canonical() Requirement {
 	r.Quantity = Round(r.Quantity, QuantityUnit)
 	r.From = roundTime(r.From)
+	r.Marking.RelTo = slices.Clone(r.Marking.RelTo)
 	return r
 }
 
@@ -293,5 +295,6 @@ func (a Activation) Canonical() Activation {
 func (s Support) Canonical() Support {
 	s.ValueEUR, s.DeliveredEUR = Round(s.ValueEUR, EuroUnit), Round(s.DeliveredEUR, EuroUnit)
 	s.Announced = roundTime(s.Announced)
+	s.Marking.RelTo = slices.Clone(s.Marking.RelTo)
 	return s
 }
